@@ -1,0 +1,133 @@
+// The Layer interface, after Keras 3 (build, compute_output_shape,
+// get_config) and Caffe (one class per layer, a registry by name). Each layer
+// family lives in one file under src/layers/ that holds its signature, shape
+// rule, weights, explanation and registration.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "stride/config.hpp"
+#include "stride/shape.hpp"
+
+namespace stride {
+
+// A weight as Keras creates it in build(): name, shape, trainable or not.
+struct WeightSpec {
+  std::string name;
+  std::vector<Dim> shape;
+  bool trainable = true;
+  Dim size() const;  // product of the dims
+};
+
+// What `stride explain` prints for one layer: lines of arithmetic with the
+// numbers filled in.
+struct Explanation {
+  std::vector<std::string> lines;
+  void add(std::string line) { lines.push_back(std::move(line)); }
+};
+
+class Layer {
+ public:
+  explicit Layer(Config config);
+  virtual ~Layer() = default;
+  Layer(const Layer&) = delete;
+  Layer& operator=(const Layer&) = delete;
+
+  const std::string& class_name() const { return config_.class_name(); }
+  const std::string& name() const { return name_; }
+  void set_name(std::string name);
+  const Config& config() const { return config_; }
+  // The config as Keras's get_config() lists it (name included).
+  Json get_config() const;
+  // Where the layer was written; errors from build() are reported there.
+  const SourceLoc& loc() const { return loc_; }
+  void set_loc(SourceLoc loc) { loc_ = std::move(loc); }
+
+  // Keras's output-shape rule. Pure: does not need build(). Throws an Error
+  // naming the layer and the shapes when the input does not fit.
+  virtual Shape compute_output_shape(const Shape& input) const = 0;
+
+  // Checks the input, computes the output shape and the weights.
+  void build(const Shape& input_shape);
+  bool built() const { return built_; }
+  const Shape& input_shape() const { return input_shape_; }
+  const Shape& output_shape() const { return output_shape_; }
+  const std::vector<WeightSpec>& weights() const { return weights_; }
+  Dim count_params() const;
+  Dim trainable_params() const;
+  Dim non_trainable_params() const;
+
+  // Appends the arithmetic behind the output shape and the parameter count.
+  // Called after build(). The default says the shape is unchanged.
+  virtual void explain(Explanation& out) const;
+
+  // "Conv2D layer 'conv2d_1'" (or "Conv2D" before the layer has a name):
+  // how messages name the layer.
+  std::string display_name() const;
+  [[noreturn]] void fail(const std::string& message) const;
+
+ protected:
+  // The weights build() creates for this input shape (Keras order:
+  // trainable first, then non-trainable).
+  virtual std::vector<WeightSpec> make_weights(const Shape& input) const;
+
+  // Constructors write normalized values back (kernel_size=3 -> [3, 3]) so
+  // that get_config() reads as Keras's.
+  Json& mutable_config() { return config_.json(); }
+
+  // Input-spec checks with messages naming the layer and the shape.
+  void require_rank(const Shape& input, std::size_t rank) const;
+  void require_min_rank(const Shape& input, std::size_t rank) const;
+  // The parameter arithmetic line shared by explain() implementations:
+  // "params: kernel 3*3*3*5 + bias 5 = 140".
+  std::string param_arithmetic() const;
+
+ private:
+  Config config_;
+  std::string name_;
+  SourceLoc loc_;
+  bool built_ = false;
+  Shape input_shape_, output_shape_;
+  std::vector<WeightSpec> weights_;
+};
+
+// ---- Registry -----------------------------------------------------------
+
+using LayerFactory = std::unique_ptr<Layer> (*)(const Config&);
+
+struct LayerType {
+  std::string class_name;
+  Signature signature;
+  LayerFactory make = nullptr;
+  std::vector<std::string> aliases;  // e.g. MaxPool2D for MaxPooling2D
+};
+
+class LayerRegistry {
+ public:
+  // All built-in layers (see src/layers/registry.cpp).
+  static const LayerRegistry& builtin();
+  void add(LayerType type);
+  // By class name or alias; nullptr if unknown.
+  const LayerType* find(std::string_view name) const;
+  std::vector<std::string> class_names() const;
+
+ private:
+  std::vector<LayerType> types_;
+};
+
+// Binds a call's positional and keyword arguments against the layer's
+// signature (Keras order and defaults) and constructs the layer. Errors are
+// located at the call or at the offending argument.
+std::unique_ptr<Layer> make_layer(const LayerCall& call);
+// The same from a Keras JSON layer entry: class name and config object.
+std::unique_ptr<Layer> make_layer_from_config(const std::string& class_name, const Json& config,
+                                              const SourceLoc& loc);
+
+// snake_case of a class name as Keras derives default layer names
+// (Conv2D -> conv2d, ReLU -> re_lu, MaxPooling2D -> max_pooling2d).
+std::string keras_snake_case(std::string_view class_name);
+
+}  // namespace stride

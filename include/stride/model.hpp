@@ -1,0 +1,89 @@
+// Sequential models: a list of layers with an input shape, built and
+// summarized as Keras does.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "stride/layer.hpp"
+
+namespace stride {
+
+enum class SummaryStyle {
+  kKeras2,  // Keras 2 classic table (<= 2.6), 65 columns
+  kKeras3,  // Keras 3 box table rendered by rich
+};
+
+struct SummaryOptions {
+  SummaryStyle style = SummaryStyle::kKeras2;
+  // Total width; 0 = Keras's default (65 for Keras 2; for Keras 3 the smaller
+  // of 88 and terminal_columns - 4).
+  int line_length = 0;
+  int terminal_columns = 80;  // what Python would see; 80 when not a terminal
+};
+
+class Sequential {
+ public:
+  explicit Sequential(std::string name = "sequential");
+  Sequential(Sequential&&) = default;
+  Sequential& operator=(Sequential&&) = default;
+
+  // Sets the input shape (without the batch dimension), like keras.Input(shape=...).
+  Sequential& input(const std::vector<Dim>& shape, Dim batch_size = kNone);
+  // Adds a layer; it gets Keras's default name unless it has one. A layer
+  // whose config carries input_shape / batch_input_shape sets the model input.
+  Sequential& add(std::unique_ptr<Layer> layer);
+  // Adds a layer written as a Keras call: "Conv2D(32, 3, activation='relu')".
+  Sequential& add(std::string_view keras_call);
+
+  // Infers every layer's shapes and weights. Throws an Error located at the
+  // layer that does not fit. Idempotent.
+  void build();
+
+  const std::string& name() const { return name_; }
+  void set_name(std::string name) { name_ = std::move(name); }
+  bool has_input() const { return !input_shape_.empty(); }
+  const Shape& input_shape() const { return input_shape_; }  // with batch dim
+  const std::string& input_name() const { return input_name_; }
+  void set_input_name(std::string name) { input_name_ = std::move(name); }
+  const std::vector<std::unique_ptr<Layer>>& layers() const { return layers_; }
+  const Layer& layer(std::string_view name) const;
+  Shape output_shape() const;
+
+  Dim count_params() const;
+  Dim trainable_params() const;
+  Dim non_trainable_params() const;
+
+  // model.summary() text, each line ending in '\n'.
+  std::string summary(const SummaryOptions& options = {}) const;
+  // {"name", "layers": [...], "total_params", ...} as documented in the README.
+  Json summary_json() const;
+  // The arithmetic of every layer, numbers filled in.
+  std::string explain() const;
+
+ private:
+  std::string unique_default_name(const std::string& class_name);
+
+  std::string name_;
+  std::string input_name_;
+  Shape input_shape_;
+  std::vector<std::unique_ptr<Layer>> layers_;
+  std::map<std::string, int> name_counts_;
+  bool built_ = false;
+};
+
+// ---- Model files ----------------------------------------------------------
+
+// Reads Keras lines (Python source of a Sequential model) or Keras JSON
+// (model.to_json(), Keras 2 or 3). `file` names the source in errors.
+Sequential read_keras_lines(std::string_view text, const std::string& file);
+Sequential read_keras_json(std::string_view text, const std::string& file);
+// Picks the reader by content (JSON starts with '{'). "-" reads stdin.
+Sequential load_model(const std::string& path);
+// Parses one layer call written as Keras code ("MaxPooling2D(2, strides=2)").
+LayerCall parse_layer_call(std::string_view text, const std::string& file);
+
+}  // namespace stride

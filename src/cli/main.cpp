@@ -1,0 +1,3 @@
+#include <cstdio>
+#include "stride/stride.hpp"
+int main() { return 0; }

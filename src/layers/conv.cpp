@@ -1,0 +1,135 @@
+// Conv1D, Conv2D, Conv3D: Keras's convolution family (reference §1.1, §2.1).
+#include <fmt/format.h>
+
+#include "families.hpp"
+#include "window.hpp"
+
+namespace stride::layers {
+
+namespace {
+
+Signature conv_signature(std::size_t rank) {
+  const Json ones = Json(std::vector<int>(rank, 1));
+  return {
+      {"filters", nullptr, true},
+      {"kernel_size", nullptr, true},
+      {"strides", ones},
+      {"padding", "valid"},
+      {"data_format", nullptr},
+      {"dilation_rate", ones},
+      {"groups", 1},
+      {"activation", nullptr},
+      {"use_bias", true},
+      {"kernel_initializer", "glorot_uniform"},
+      {"bias_initializer", "zeros"},
+      {"kernel_regularizer", nullptr},
+      {"bias_regularizer", nullptr},
+      {"activity_regularizer", nullptr},
+      {"kernel_constraint", nullptr},
+      {"bias_constraint", nullptr},
+  };
+}
+
+class Conv : public Layer {
+ public:
+  Conv(Config config, std::size_t rank) : Layer(std::move(config)), rank_(rank) {
+    const Config& c = this->config();
+    filters_ = c.positive_integer("filters");
+    window_.kernel = c.int_tuple("kernel_size", rank);
+    window_.strides = c.int_tuple("strides", rank);
+    window_.dilation = c.int_tuple("dilation_rate", rank);
+    window_.padding = c.padding("padding", /*allow_causal=*/rank == 1);
+    channels_first_ = c.channels_first();
+    groups_ = c.positive_integer("groups");
+    use_bias_ = c.boolean("use_bias");
+    activation_ = c.activation();
+    bool strided = false, dilated = false;
+    for (std::size_t i = 0; i < rank; ++i) {
+      strided = strided || window_.strides[i] > 1;
+      dilated = dilated || window_.dilation[i] > 1;
+    }
+    if (strided && dilated)
+      c.fail("strides", fmt::format("`strides > 1` not supported in conjunction with "
+                                    "`dilation_rate > 1`. Received: strides={} and "
+                                    "dilation_rate={}",
+                                    tuple_text(window_.strides), tuple_text(window_.dilation)));
+    if (filters_ % groups_ != 0)
+      c.fail("groups", fmt::format("The number of filters must be evenly divisible by the number "
+                                   "of groups. Received: groups={}, filters={}.",
+                                   groups_, filters_));
+    // Keras's get_config lists normalized values.
+    Json& j = mutable_config();
+    j["kernel_size"] = window_.kernel;
+    j["strides"] = window_.strides;
+    j["dilation_rate"] = window_.dilation;
+    j["padding"] = padding_name(window_.padding);
+    j["data_format"] = channels_first_ ? "channels_first" : "channels_last";
+    j["activation"] = activation_;
+  }
+
+  Shape compute_output_shape(const Shape& input) const override {
+    require_rank(input, rank_ + 2);
+    const Dim channels = channel_dim(input, channels_first_);
+    if (channels == kNone)
+      fail(fmt::format("the channel dimension of the input must be known; input shape {}",
+                       shape_to_python(input)));
+    if (channels % groups_ != 0)
+      fail(fmt::format("The number of input channels must be evenly divisible by the number of "
+                       "groups. Received groups={}, but the input has {} channels (full input "
+                       "shape is {}).",
+                       groups_, channels, shape_to_python(input)));
+    return make_shape(input[0], windowed_dims(*this, input, channels_first_, window_), filters_,
+                      channels_first_);
+  }
+
+  void explain(Explanation& out) const override {
+    explain_window(out, input_shape(), channels_first_, window_);
+    const Dim cin = channel_dim(input_shape(), channels_first_);
+    out.add(fmt::format("channels: {} filters -> {}", filters_, filters_));
+    std::string k;
+    for (Dim d : window_.kernel) k += std::to_string(d) + "*";
+    const Dim cin_g = cin / groups_;
+    std::string groups_note =
+        groups_ > 1 ? fmt::format(" (groups={}: each filter sees {}/{} = {} channels)", groups_,
+                                  cin, groups_, cin_g)
+                    : std::string();
+    if (use_bias_)
+      out.add(fmt::format("params: ({}{} + 1) * {} = {}{}", k, cin_g, filters_, count_params(),
+                          groups_note));
+    else
+      out.add(fmt::format("params: {}{} * {} = {} (no bias){}", k, cin_g, filters_,
+                          count_params(), groups_note));
+  }
+
+ protected:
+  std::vector<WeightSpec> make_weights(const Shape& input) const override {
+    std::vector<Dim> kshape = window_.kernel;
+    kshape.push_back(channel_dim(input, channels_first_) / groups_);
+    kshape.push_back(filters_);
+    std::vector<WeightSpec> w{{"kernel", kshape}};
+    if (use_bias_) w.push_back({"bias", {filters_}});
+    return w;
+  }
+
+ private:
+  std::size_t rank_;
+  Dim filters_ = 0, groups_ = 1;
+  Window window_;
+  bool channels_first_ = false, use_bias_ = true;
+  std::string activation_;
+};
+
+template <std::size_t Rank>
+std::unique_ptr<Layer> make_conv(const Config& c) {
+  return std::make_unique<Conv>(c, Rank);
+}
+
+}  // namespace
+
+void register_conv(LayerRegistry& r) {
+  r.add({"Conv1D", conv_signature(1), make_conv<1>, {"Convolution1D"}});
+  r.add({"Conv2D", conv_signature(2), make_conv<2>, {"Convolution2D"}});
+  r.add({"Conv3D", conv_signature(3), make_conv<3>, {"Convolution3D"}});
+}
+
+}  // namespace stride::layers

@@ -1,0 +1,101 @@
+// The Layer base: build(), weights and the messages every layer shares.
+#include <fmt/format.h>
+
+#include "stride/layer.hpp"
+
+namespace stride {
+
+Dim WeightSpec::size() const { return checked_product(shape, "weight '" + name + "' size"); }
+
+Layer::Layer(Config config) : config_(std::move(config)) {
+  const Json& j = config_.json();
+  auto it = j.find("name");
+  if (it != j.end() && it->is_string()) name_ = it->get<std::string>();
+}
+
+void Layer::set_name(std::string name) {
+  name_ = std::move(name);
+  config_.json()["name"] = name_;
+}
+
+Json Layer::get_config() const { return config_.json(); }
+
+std::string Layer::display_name() const {
+  return name_.empty() ? class_name() : fmt::format("{} layer '{}'", class_name(), name_);
+}
+
+void Layer::fail(const std::string& message) const {
+  throw Error(display_name() + ": " + message);
+}
+
+void Layer::require_rank(const Shape& input, std::size_t rank) const {
+  if (input.size() != rank)
+    fail(fmt::format("expected input of rank {} (batch included), got rank {}: input shape {}",
+                     rank, input.size(), shape_to_python(input)));
+}
+
+void Layer::require_min_rank(const Shape& input, std::size_t rank) const {
+  if (input.size() < rank)
+    fail(fmt::format("expected input of rank at least {} (batch included), got rank {}: input "
+                     "shape {}",
+                     rank, input.size(), shape_to_python(input)));
+}
+
+std::vector<WeightSpec> Layer::make_weights(const Shape&) const { return {}; }
+
+void Layer::build(const Shape& input_shape) {
+  output_shape_ = compute_output_shape(input_shape);
+  weights_ = make_weights(input_shape);
+  for (const WeightSpec& w : weights_) {
+    for (Dim d : w.shape)
+      if (d == kNone)
+        fail(fmt::format("weight '{}' needs a known input dimension; input shape {}", w.name,
+                         shape_to_python(input_shape)));
+    (void)w.size();  // throws on overflow
+  }
+  input_shape_ = input_shape;
+  (void)count_params();  // throws on overflow
+  built_ = true;
+}
+
+Dim Layer::count_params() const {
+  return checked_add(trainable_params(), non_trainable_params(), "parameter count");
+}
+
+Dim Layer::trainable_params() const {
+  Dim n = 0;
+  for (const WeightSpec& w : weights_)
+    if (w.trainable) n = checked_add(n, w.size(), "parameter count");
+  return n;
+}
+
+Dim Layer::non_trainable_params() const {
+  Dim n = 0;
+  for (const WeightSpec& w : weights_)
+    if (!w.trainable) n = checked_add(n, w.size(), "parameter count");
+  return n;
+}
+
+std::string Layer::param_arithmetic() const {
+  if (weights_.empty()) return "params: none (0)";
+  std::string text = "params: ";
+  for (std::size_t i = 0; i < weights_.size(); ++i) {
+    const WeightSpec& w = weights_[i];
+    if (i) text += " + ";
+    std::string dims;
+    for (std::size_t k = 0; k < w.shape.size(); ++k) dims += (k ? "*" : "") + std::to_string(w.shape[k]);
+    text += w.name + " " + dims;
+  }
+  text += fmt::format(" = {}", count_params());
+  if (non_trainable_params() > 0)
+    text += fmt::format(" ({} trainable, {} non-trainable)", trainable_params(),
+                        non_trainable_params());
+  return text;
+}
+
+void Layer::explain(Explanation& out) const {
+  out.add(fmt::format("output shape = input shape {}", shape_to_python(output_shape_)));
+  out.add(param_arithmetic());
+}
+
+}  // namespace stride

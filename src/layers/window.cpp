@@ -1,0 +1,150 @@
+#include "window.hpp"
+
+#include <fmt/format.h>
+
+namespace stride::layers {
+
+std::vector<Dim> spatial_dims(const Shape& input, bool channels_first) {
+  if (input.size() < 3) return {};
+  return channels_first ? std::vector<Dim>(input.begin() + 2, input.end())
+                        : std::vector<Dim>(input.begin() + 1, input.end() - 1);
+}
+
+Dim channel_dim(const Shape& input, bool channels_first) {
+  return channels_first ? input.at(1) : input.back();
+}
+
+Shape make_shape(Dim batch, const std::vector<Dim>& spatial, Dim channels, bool channels_first) {
+  Shape s{batch};
+  if (channels_first) s.push_back(channels);
+  s.insert(s.end(), spatial.begin(), spatial.end());
+  if (!channels_first) s.push_back(channels);
+  return s;
+}
+
+std::string axis_name(std::size_t axis, std::size_t rank) {
+  static const char* const k1[] = {"length"};
+  static const char* const k2[] = {"height", "width"};
+  static const char* const k3[] = {"depth", "height", "width"};
+  if (rank == 1) return k1[0];
+  if (rank == 2) return k2[axis];
+  if (rank == 3) return k3[axis];
+  return fmt::format("axis {}", axis + 1);
+}
+
+std::string tuple_text(const std::vector<Dim>& v) { return shape_to_python(v); }
+
+std::vector<Dim> windowed_dims(const Layer& layer, const Shape& input, bool channels_first,
+                               const Window& w) {
+  const std::vector<Dim> in = spatial_dims(input, channels_first);
+  std::vector<Dim> out;
+  bool fits = true;
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    const Dim o = conv_output_length(in[i], w.kernel[i], w.padding, w.strides[i], w.dilation[i]);
+    if (o != kNone && o <= 0) fits = false;
+    out.push_back(o);
+  }
+  if (!fits) {
+    std::vector<Dim> eff;
+    bool dilated = false;
+    for (std::size_t i = 0; i < in.size(); ++i) {
+      eff.push_back(effective_kernel(w.kernel[i], w.dilation[i]));
+      dilated = dilated || w.dilation[i] > 1;
+    }
+    const Shape would = make_shape(input[0], out, channel_dim(input, channels_first), channels_first);
+    layer.fail(fmt::format("{} {}{} is larger than the input {} (input shape {}) with "
+                           "padding='valid': the output would be {}",
+                           dilated ? std::string("dilated ") + w.what : std::string(w.what),
+                           dims_to_x(eff),
+                           dilated ? fmt::format(" (size {}, dilation {})", dims_to_x(w.kernel),
+                                                 dims_to_x(w.dilation))
+                                   : std::string(),
+                           dims_to_x(in), shape_to_python(input), shape_to_python(would)));
+  }
+  return out;
+}
+
+namespace {
+
+std::string plural(Dim n, const char* word) {
+  return fmt::format("{} {}{}", n, word, n == 1 ? "" : "s");
+}
+
+// "2.5" for 5/2, "6" for 12/2.
+std::string quotient(Dim num, Dim den) {
+  if (num % den == 0) return std::to_string(num / den);
+  return fmt::format("{:g}", static_cast<double>(num) / static_cast<double>(den));
+}
+
+}  // namespace
+
+void explain_window(Explanation& out, const Shape& input, bool channels_first, const Window& win) {
+  const std::vector<Dim> in = spatial_dims(input, channels_first);
+  const std::size_t rank = in.size();
+  for (std::size_t i = 0; i < rank; ++i) {
+    const std::string axis = axis_name(i, rank);
+    const char* unit = rank == 1 ? "step" : (axis == "width" ? "column" : (axis == "height" ? "row" : "plane"));
+    if (in[i] == kNone) {
+      out.add(fmt::format("{}: unknown (None) in, unknown out", axis));
+      continue;
+    }
+    const WindowDim w =
+        window_dim(in[i], win.kernel[i], win.padding, win.strides[i], win.dilation[i]);
+    std::string k = std::to_string(w.kernel);
+    if (w.dilation > 1) {
+      out.add(fmt::format("{}: dilated {} = (k - 1) * d + 1 = ({} - 1) * {} + 1 = {}", axis,
+                          win.what, w.kernel, w.dilation, w.k_eff));
+      k = std::to_string(w.k_eff);
+    }
+    if (w.padding == Padding::kValid) {
+      std::string line = fmt::format(
+          "{}: padding='valid': out = floor((in - k) / s) + 1 = floor(({} - {}) / {}) + 1", axis,
+          w.in, k, w.stride);
+      if (w.exact) {
+        line += fmt::format(" = {} + 1 = {}", quotient(w.numerator, w.stride), w.out);
+      } else {
+        line += fmt::format(" = floor({}) + 1 = {}", quotient(w.numerator, w.stride), w.out);
+      }
+      out.add(line);
+      if (!w.exact)
+        out.add(fmt::format("  ({} - {}) / {} = {} is rounded down: a window is only placed where "
+                            "it fits entirely inside the input",
+                            w.in, k, w.stride, quotient(w.numerator, w.stride)));
+      if (w.unreached > 0)
+        out.add(fmt::format("  the last {} of {} never reached by any window (the last window "
+                            "covers {}s {}..{})",
+                            plural(w.unreached, unit), w.in, unit, (w.out - 1) * w.stride + 1,
+                            (w.out - 1) * w.stride + w.k_eff));
+      else
+        out.add(fmt::format("  every {} is covered", unit));
+    } else {
+      const bool causal = w.padding == Padding::kCausal;
+      std::string line = fmt::format("{}: padding='{}': out = ceil(in / s) = ceil({} / {})", axis,
+                                     padding_name(w.padding), w.in, w.stride);
+      line += w.exact ? fmt::format(" = {}", w.out)
+                      : fmt::format(" = ceil({}) = {}", quotient(w.in, w.stride), w.out);
+      out.add(line);
+      if (!w.exact)
+        out.add(fmt::format("  {} / {} = {} is rounded up: zero padding lets the last window "
+                            "start inside the input",
+                            w.in, w.stride, quotient(w.in, w.stride)));
+      const char* before = rank == 1 ? "left" : (axis == "width" ? "left" : (axis == "height" ? "top" : "front"));
+      const char* after = rank == 1 ? "right" : (axis == "width" ? "right" : (axis == "height" ? "bottom" : "back"));
+      if (causal) {
+        out.add(fmt::format("  causal padding: (k - 1) * d = {} zeros on the left, none on the right",
+                            w.pad.total));
+      } else {
+        out.add(fmt::format("  padding total = max((out - 1) * s + k - in, 0) = max(({} - 1) * {} + "
+                            "{} - {}, 0) = {}",
+                            w.out, w.stride, k, w.in, w.pad.total));
+        if (w.pad.total > 0)
+          out.add(fmt::format("  split: {} {} = total // 2, {} {} = total - {}{}", w.pad.before,
+                              before, w.pad.after, after, before,
+                              w.pad.total % 2 ? fmt::format(" (the odd {} goes {})", unit, after == std::string("right") ? "right" : after)
+                                              : std::string()));
+      }
+    }
+  }
+}
+
+}  // namespace stride::layers
