@@ -8,5 +8,18 @@ namespace stride::layers {
 
 void register_input(LayerRegistry& r);
 void register_conv(LayerRegistry& r);
+void register_conv_transpose(LayerRegistry& r);
+void register_depthwise_conv(LayerRegistry& r);
+void register_separable_conv(LayerRegistry& r);
+void register_pooling(LayerRegistry& r);
+void register_global_pooling(LayerRegistry& r);
+void register_dense(LayerRegistry& r);
+void register_reshaping(LayerRegistry& r);
+void register_dropout(LayerRegistry& r);
+void register_activation(LayerRegistry& r);
+void register_normalization(LayerRegistry& r);
+void register_zero_padding(LayerRegistry& r);
+void register_cropping(LayerRegistry& r);
+void register_upsampling(LayerRegistry& r);
 
 }  // namespace stride::layers

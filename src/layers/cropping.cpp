@@ -1,0 +1,8 @@
+// Cropping1D/2D/3D. (Not written yet: registers nothing.)
+#include "families.hpp"
+
+namespace stride::layers {
+
+void register_cropping(LayerRegistry&) {}
+
+}  // namespace stride::layers

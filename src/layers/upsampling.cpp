@@ -1,0 +1,8 @@
+// UpSampling1D/2D/3D. (Not written yet: registers nothing.)
+#include "families.hpp"
+
+namespace stride::layers {
+
+void register_upsampling(LayerRegistry&) {}
+
+}  // namespace stride::layers
