@@ -13,8 +13,10 @@
 namespace stride {
 
 enum class SummaryStyle {
-  kKeras2,  // Keras 2 classic table (<= 2.6), 65 columns
-  kKeras3,  // Keras 3 box table rendered by rich
+  kKeras2,     // Keras 2 classic table (<= 2.6), 65 columns
+  kKeras3,     // Keras 3 box table rendered by rich
+  kKeras2_12,  // Keras 2.7 - 2.12: rows wrap instead of being cut
+  kKeras2_15,  // Keras 2.13 - 2.15: wrapping rows, footer with memory sizes
 };
 
 struct SummaryOptions {
