@@ -1,0 +1,51 @@
+// The `stride` command: each subcommand renders its whole output to a string
+// (so nothing reaches stdout when an error is thrown halfway) and main prints it.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "stride/stride.hpp"
+
+namespace stride::cli {
+
+// A mistake in the command line itself (bad --input, unknown --style, ...):
+// printed as one line "error: ..." with a hint to --help, exit status 2.
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct SummaryArgs {
+  std::string model;  // path, or "-" for stdin
+  std::string style = "keras2";
+  bool json = false;
+  int line_length = 0;  // 0: the style's default
+};
+
+struct ExplainArgs {
+  bool has_input = false;             // --input given: the one-off form
+  std::string input;                  // --input 11,11,1
+  std::vector<std::string> operands;  // MODEL, or layer calls with --input
+};
+
+struct LayersArgs {
+  std::vector<std::string> names;  // show these layers' signatures
+};
+
+std::string run_summary(const SummaryArgs& args);
+std::string run_explain(const ExplainArgs& args);
+std::string run_layers(const LayersArgs& args);
+
+// The style names --style accepts, in the order --help lists them.
+std::vector<std::string> summary_style_names();
+
+// What Python's shutil.get_terminal_size() would report as columns: $COLUMNS
+// if it is a positive integer, else the width of the terminal on stdout, else 80.
+int terminal_columns();
+
+// "11,11,1" or "(None, 28, 28, 1)" -> {11, 11, 1}; throws UsageError.
+std::vector<Dim> parse_input_shape(const std::string& text);
+
+}  // namespace stride::cli
