@@ -1,8 +1,8 @@
 // Conv1D, Conv2D, Conv3D: Keras's convolution family (reference §1.1, §2.1).
 #include <fmt/format.h>
 
+#include "conv_common.hpp"
 #include "families.hpp"
-#include "window.hpp"
 
 namespace stride::layers {
 
@@ -35,49 +35,28 @@ class Conv : public Layer {
   Conv(Config config, std::size_t rank) : Layer(std::move(config)), rank_(rank) {
     const Config& c = this->config();
     filters_ = c.positive_integer("filters");
-    window_.kernel = c.int_tuple("kernel_size", rank);
-    window_.strides = c.int_tuple("strides", rank);
-    window_.dilation = c.int_tuple("dilation_rate", rank);
-    window_.padding = c.padding("padding", /*allow_causal=*/rank == 1);
+    // Only Conv1D may be causal (base_conv.py, _validate_init).
+    window_ = read_conv_window(c, rank, /*allow_causal=*/rank == 1);
     channels_first_ = c.channels_first();
     groups_ = c.positive_integer("groups");
     use_bias_ = c.boolean("use_bias");
     activation_ = c.activation();
-    bool strided = false, dilated = false;
-    for (std::size_t i = 0; i < rank; ++i) {
-      strided = strided || window_.strides[i] > 1;
-      dilated = dilated || window_.dilation[i] > 1;
-    }
-    if (strided && dilated)
-      c.fail("strides", fmt::format("`strides > 1` not supported in conjunction with "
-                                    "`dilation_rate > 1`. Received: strides={} and "
-                                    "dilation_rate={}",
-                                    tuple_text(window_.strides), tuple_text(window_.dilation)));
     if (filters_ % groups_ != 0)
       c.fail("groups", fmt::format("The number of filters must be evenly divisible by the number "
                                    "of groups. Received: groups={}, filters={}.",
                                    groups_, filters_));
-    // Keras's get_config lists normalized values.
-    Json& j = mutable_config();
-    j["kernel_size"] = window_.kernel;
-    j["strides"] = window_.strides;
-    j["dilation_rate"] = window_.dilation;
-    j["padding"] = padding_name(window_.padding);
-    j["data_format"] = channels_first_ ? "channels_first" : "channels_last";
-    j["activation"] = activation_;
+    normalize_conv_config(mutable_config(), window_, channels_first_, activation_);
   }
 
   Shape compute_output_shape(const Shape& input) const override {
     require_rank(input, rank_ + 2);
-    const Dim channels = channel_dim(input, channels_first_);
-    if (channels == kNone)
-      fail(fmt::format("the channel dimension of the input must be known; input shape {}",
-                       shape_to_python(input)));
+    const Dim channels = known_input_channels(*this, input, channels_first_);
     if (channels % groups_ != 0)
-      fail(fmt::format("The number of input channels must be evenly divisible by the number of "
-                       "groups. Received groups={}, but the input has {} channels (full input "
-                       "shape is {}).",
-                       groups_, channels, shape_to_python(input)));
+      fail(
+          fmt::format("The number of input channels must be evenly divisible by the number of "
+                      "groups. Received groups={}, but the input has {} channels (full input "
+                      "shape is {}).",
+                      groups_, channels, shape_to_python(input)));
     return make_shape(input[0], windowed_dims(*this, input, channels_first_, window_), filters_,
                       channels_first_);
   }
@@ -85,20 +64,20 @@ class Conv : public Layer {
   void explain(Explanation& out) const override {
     explain_window(out, input_shape(), channels_first_, window_);
     const Dim cin = channel_dim(input_shape(), channels_first_);
-    out.add(fmt::format("channels: {} filters -> {}", filters_, filters_));
-    std::string k;
-    for (Dim d : window_.kernel) k += std::to_string(d) + "*";
+    out.add(fmt::format("channels: {} in -> {} out (one per filter)", cin, filters_));
+    // Each filter sees C_in / groups channels (the kernel's next-to-last dim).
     const Dim cin_g = cin / groups_;
-    std::string groups_note =
+    const std::string k = product_text(window_.kernel);
+    const std::string groups_note =
         groups_ > 1 ? fmt::format(" (groups={}: each filter sees {}/{} = {} channels)", groups_,
                                   cin, groups_, cin_g)
                     : std::string();
     if (use_bias_)
-      out.add(fmt::format("params: ({}{} + 1) * {} = {}{}", k, cin_g, filters_, count_params(),
+      out.add(fmt::format("params: ({}*{} + 1) * {} = {}{}", k, cin_g, filters_, count_params(),
                           groups_note));
     else
-      out.add(fmt::format("params: {}{} * {} = {} (no bias){}", k, cin_g, filters_,
-                          count_params(), groups_note));
+      out.add(fmt::format("params: {}*{} * {} = {} (no bias){}", k, cin_g, filters_, count_params(),
+                          groups_note));
   }
 
  protected:
