@@ -14,7 +14,12 @@ namespace stride::cli {
 // printed as one line "error: ..." with a hint to --help, exit status 2.
 class UsageError : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit UsageError(const std::string& message, bool hint_help = true)
+      : std::runtime_error(message), hint_help_(hint_help) {}
+  bool hint_help() const { return hint_help_; }
+
+ private:
+  bool hint_help_;
 };
 
 struct SummaryArgs {

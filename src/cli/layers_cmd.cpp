@@ -40,7 +40,8 @@ std::string run_layers(const LayersArgs& args) {
     const LayerType* type = registry.find(name);
     if (!type)
       throw UsageError(
-          fmt::format("layers: unknown layer class '{}' (run 'stride layers' for the list)", name));
+          fmt::format("layers: unknown layer class '{}' (run 'stride layers' for the list)", name),
+          false);
     out += signature_text(*type);
   }
   return out;

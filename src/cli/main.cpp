@@ -96,6 +96,13 @@ int main(int argc, char** argv) {
   CLI::App* layers_cmd = app.add_subcommand("layers", "List the supported layer classes");
   layers_cmd->add_option("NAME", layers.names, "Show these layers' arguments and defaults");
 
+  // CLI11 would call an unknown command a missing one.
+  const std::string first = argc > 1 ? argv[1] : "";
+  if (!first.empty() && first[0] != '-' && first != "summary" && first != "explain" &&
+      first != "layers")
+    return usage_error(
+        fmt::format("unknown command '{}' (commands: summary, explain, layers)", argv[1]));
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -121,7 +128,7 @@ int main(int argc, char** argv) {
     if (!out.empty() && out.back() != '\n') out += '\n';
     return print(out);
   } catch (const UsageError& e) {
-    return usage_error(e.what());
+    return e.hint_help() ? usage_error(e.what()) : report(e.what());
   } catch (const stride::Error& e) {
     return report(e.located());
   } catch (const std::bad_alloc&) {
