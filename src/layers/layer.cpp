@@ -44,17 +44,25 @@ void Layer::require_min_rank(const Shape& input, std::size_t rank) const {
 std::vector<WeightSpec> Layer::make_weights(const Shape&) const { return {}; }
 
 void Layer::build(const Shape& input_shape) {
-  output_shape_ = compute_output_shape(input_shape);
-  weights_ = make_weights(input_shape);
-  for (const WeightSpec& w : weights_) {
-    for (Dim d : w.shape)
-      if (d == kNone)
-        fail(fmt::format("weight '{}' needs a known input dimension; input shape {}", w.name,
-                         shape_to_python(input_shape)));
-    (void)w.size();  // throws on overflow
+  try {
+    output_shape_ = compute_output_shape(input_shape);
+    weights_ = make_weights(input_shape);
+    for (const WeightSpec& w : weights_) {
+      for (Dim d : w.shape)
+        if (d == kNone)
+          fail(fmt::format("weight '{}' needs a known input dimension; input shape {}", w.name,
+                           shape_to_python(input_shape)));
+      (void)w.size();  // throws on overflow
+    }
+    input_shape_ = input_shape;
+    (void)count_params();  // throws on overflow
+  } catch (const Error& e) {
+    // The 64-bit overflow checks of shape.hpp do not know the layer: name it
+    // and the input shape here. Messages from fail() already name the layer.
+    const std::string message = e.what();
+    if (message.rfind(display_name() + ": ", 0) == 0) throw;
+    fail(fmt::format("{}; input shape {}", message, shape_to_python(input_shape)));
   }
-  input_shape_ = input_shape;
-  (void)count_params();  // throws on overflow
   built_ = true;
 }
 
