@@ -1,8 +1,168 @@
-// Activation, ReLU, LeakyReLU, Softmax, ELU. (Not written yet: registers nothing.)
+// Activation layers: Activation, ReLU, LeakyReLU, Softmax, ELU (identity on
+// shapes, no weights) and PReLU, whose learned slope `alpha` has the input's
+// shape without the batch dim, with every shared axis set to 1.
+#include <fmt/format.h>
+
 #include "families.hpp"
 
 namespace stride::layers {
 
-void register_activation(LayerRegistry&) {}
+namespace {
+
+// Validates a config and writes back Keras's normalized values.
+using Normalize = void (*)(const Config& c, Json& out);
+
+// A shape-preserving, weightless activation layer.
+class ElementWise : public Layer {
+ public:
+  ElementWise(Config config, Normalize normalize) : Layer(std::move(config)) {
+    normalize(this->config(), mutable_config());
+  }
+  Shape compute_output_shape(const Shape& input) const override { return input; }
+};
+
+// A number >= 0 (None allowed only when `allow_none`), else Keras's message
+// `{what} cannot be ... Received: {key}={value}`.
+void require_non_negative(const Config& c, const std::string& key, const std::string& message,
+                          bool allow_none = false) {
+  const Json& v = c.json().at(key);
+  if (v.is_null() && allow_none) return;
+  if (!v.is_null()) {
+    const double x = c.number(key);  // type errors first
+    if (x >= 0.0) return;            // NaN falls through
+  }
+  c.fail(key, fmt::format("{} Received: {}={}", message, key, python_repr(v)));
+}
+
+void normalize_activation(const Config& c, Json& out) {
+  out["activation"] = c.activation();
+}
+
+// Keras 3 relu.py messages.
+void normalize_relu(const Config& c, Json&) {
+  require_non_negative(c, "max_value", "max_value of a ReLU layer cannot be a negative value.",
+                       /*allow_none=*/true);
+  require_non_negative(c, "negative_slope",
+                       "negative_slope of a ReLU layer cannot be a negative value.");
+  require_non_negative(c, "threshold", "threshold of a ReLU layer cannot be a negative value.");
+}
+
+// Keras 3 takes `negative_slope`; Keras 2 (and its JSON) `alpha`, which Keras 3
+// still accepts and prefers when given.
+void normalize_leaky_relu(const Config& c, Json& out) {
+  const std::string key = c.is_null("alpha") ? "negative_slope" : "alpha";
+  require_non_negative(c, key,
+                       "The negative_slope value of a Leaky ReLU layer cannot be None or negative "
+                       "value. Expected a float.");
+  out["negative_slope"] = c.json().at(key);
+  out.erase("alpha");
+}
+
+// An int or a list of ints; checked against the input rank at build.
+void normalize_softmax(const Config& c, Json&) {
+  (void)c.int_list("axis");
+}
+
+void normalize_elu(const Config& c, Json&) {
+  (void)c.number("alpha");
+}
+
+class Softmax : public ElementWise {
+ public:
+  explicit Softmax(const Config& c) : ElementWise(c, normalize_softmax) {}
+  Shape compute_output_shape(const Shape& input) const override {
+    const Dim rank = static_cast<Dim>(input.size());
+    for (Dim axis : config().int_list("axis"))
+      if (axis < -rank || axis >= rank)
+        fail(fmt::format("`axis` {} is out of range for an input of rank {}: input shape {}", axis,
+                         rank, shape_to_python(input)));
+    return input;
+  }
+};
+
+// --- PReLU ---------------------------------------------------------------
+
+class PReLU : public Layer {
+ public:
+  explicit PReLU(Config config) : Layer(std::move(config)) {
+    const Config& c = this->config();
+    if (!c.is_null("shared_axes")) {
+      shared_axes_ = c.int_list("shared_axes");
+      mutable_config()["shared_axes"] = shared_axes_;  // Keras keeps a list
+    }
+  }
+
+  Shape compute_output_shape(const Shape& input) const override {
+    require_min_rank(input, 2);
+    for (Dim axis : shared_axes_)
+      if (axis < 1 || axis >= static_cast<Dim>(input.size()))
+        fail(
+            fmt::format("`shared_axes` must name non-batch axes 1..{} of the input; got {} for "
+                        "input shape {}",
+                        input.size() - 1, axis, shape_to_python(input)));
+    return input;
+  }
+
+  void explain(Explanation& out) const override {
+    const std::vector<Dim> dims(input_shape().begin() + 1, input_shape().end());
+    std::string line =
+        fmt::format("alpha shape = input shape without batch {}", shape_to_python(dims));
+    if (!shared_axes_.empty())
+      line += fmt::format(", shared axes {} set to 1: {}", shape_to_python(shared_axes_),
+                          shape_to_python(alpha_shape(input_shape())));
+    out.add(line);
+    out.add(param_arithmetic());
+  }
+
+ protected:
+  std::vector<WeightSpec> make_weights(const Shape& input) const override {
+    return {{"alpha", alpha_shape(input)}};
+  }
+
+ private:
+  std::vector<Dim> alpha_shape(const Shape& input) const {
+    std::vector<Dim> shape(input.begin() + 1, input.end());
+    for (Dim axis : shared_axes_) shape[static_cast<std::size_t>(axis - 1)] = 1;
+    return shape;
+  }
+
+  std::vector<Dim> shared_axes_;
+};
+
+template <Normalize N>
+std::unique_ptr<Layer> make_element_wise(const Config& c) {
+  return std::make_unique<ElementWise>(c, N);
+}
+
+std::unique_ptr<Layer> make_softmax(const Config& c) {
+  return std::make_unique<Softmax>(c);
+}
+std::unique_ptr<Layer> make_prelu(const Config& c) {
+  return std::make_unique<PReLU>(c);
+}
+
+}  // namespace
+
+void register_activation(LayerRegistry& r) {
+  r.add(
+      {"Activation", {{"activation", nullptr, true}}, make_element_wise<normalize_activation>, {}});
+  r.add({"ReLU",
+         {{"max_value", nullptr}, {"negative_slope", 0.0}, {"threshold", 0.0}},
+         make_element_wise<normalize_relu>,
+         {}});
+  r.add({"LeakyReLU",
+         {{"negative_slope", 0.3}, {"alpha", nullptr}},
+         make_element_wise<normalize_leaky_relu>,
+         {}});
+  r.add({"Softmax", {{"axis", -1}}, make_softmax, {}});
+  r.add({"ELU", {{"alpha", 1.0}}, make_element_wise<normalize_elu>, {}});
+  r.add({"PReLU",
+         {{"alpha_initializer", "zeros"},
+          {"alpha_regularizer", nullptr},
+          {"alpha_constraint", nullptr},
+          {"shared_axes", nullptr}},
+         make_prelu,
+         {}});
+}
 
 }  // namespace stride::layers

@@ -1,8 +1,98 @@
-// Dropout, SpatialDropout1D/2D/3D. (Not written yet: registers nothing.)
+// Dropout, SpatialDropout1D/2D/3D (reference §2.5, §7.5): the identity on
+// shapes, no weights. The spatial variants take inputs of exactly rank 3/4/5.
+#include <fmt/format.h>
+
 #include "families.hpp"
 
 namespace stride::layers {
 
-void register_dropout(LayerRegistry&) {}
+namespace {
+
+Signature dropout_signature() {
+  return {{"rate", nullptr, true}, {"noise_shape", nullptr}, {"seed", nullptr}};
+}
+
+// Keras 3 spatial dropouts: (rate, seed) for 1D, (rate, data_format, seed) for
+// 2D/3D. noise_shape comes last: Keras 2 JSON lists it (inherited from Dropout).
+Signature spatial_dropout_signature(std::size_t rank) {
+  if (rank == 1) return {{"rate", nullptr, true}, {"seed", nullptr}, {"noise_shape", nullptr}};
+  return {{"rate", nullptr, true},
+          {"data_format", nullptr},
+          {"seed", nullptr},
+          {"noise_shape", nullptr}};
+}
+
+class Dropout : public Layer {
+ public:
+  // spatial_rank 0 is plain Dropout (any input rank).
+  Dropout(Config config, std::size_t spatial_rank)
+      : Layer(std::move(config)), spatial_rank_(spatial_rank) {
+    const Config& c = this->config();
+    rate_ = c.number("rate");
+    if (!(rate_ >= 0.0 && rate_ <= 1.0))  // also refuses NaN
+      c.fail("rate", fmt::format("Invalid value received for argument `rate`. Expected a float "
+                                 "value between 0 and 1. Received: rate={}",
+                                 python_repr(c.json().at("rate"))));
+    if (!c.is_null("seed")) (void)c.integer("seed");
+    if (!c.is_null("noise_shape")) check_noise_shape(c);
+    if (spatial_rank > 1)
+      mutable_config()["data_format"] = c.channels_first() ? "channels_first" : "channels_last";
+  }
+
+  Shape compute_output_shape(const Shape& input) const override {
+    if (spatial_rank_ > 0) require_rank(input, spatial_rank_ + 2);
+    return input;
+  }
+
+  void explain(Explanation& out) const override {
+    out.add(fmt::format(
+        "output shape = input shape {} (rate {}: {} at inference)", shape_to_python(output_shape()),
+        python_repr(config().json().at("rate")),
+        spatial_rank_ > 0 ? "whole feature maps dropped in training, identity" : "identity"));
+    out.add(param_arithmetic());
+  }
+
+ private:
+  // Keras 3 (dropout.py, _validate_noise_shape): a tuple of positive ints or None.
+  static void check_noise_shape(const Config& c) {
+    const Json& v = c.json().at("noise_shape");
+    if (!v.is_array())
+      c.fail("noise_shape", fmt::format("Invalid value received for argument `noise_shape`. "
+                                        "Expected a tuple or list of integers. Received: "
+                                        "noise_shape={}",
+                                        python_repr(v)));
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      const Json& d = v[i];
+      if (d.is_null()) continue;
+      if (!d.is_number_integer())
+        c.fail("noise_shape", fmt::format("Invalid value received for argument `noise_shape`. "
+                                          "Expected all elements to be integers or None. "
+                                          "Received element at index {}: {} (type: {})",
+                                          i, python_repr(d), python_type_name(d)));
+      if (!d.is_number_unsigned() && d.get<std::int64_t>() <= 0)
+        c.fail("noise_shape", fmt::format("Invalid value received for argument `noise_shape`. "
+                                          "Expected all dimensions to be positive integers or "
+                                          "None. Received negative or zero value at index {}: {}",
+                                          i, d.get<std::int64_t>()));
+    }
+  }
+
+  std::size_t spatial_rank_;
+  double rate_ = 0.0;
+};
+
+template <std::size_t Rank>
+std::unique_ptr<Layer> make_dropout(const Config& c) {
+  return std::make_unique<Dropout>(c, Rank);
+}
+
+}  // namespace
+
+void register_dropout(LayerRegistry& r) {
+  r.add({"Dropout", dropout_signature(), make_dropout<0>, {}});
+  r.add({"SpatialDropout1D", spatial_dropout_signature(1), make_dropout<1>, {}});
+  r.add({"SpatialDropout2D", spatial_dropout_signature(2), make_dropout<2>, {}});
+  r.add({"SpatialDropout3D", spatial_dropout_signature(3), make_dropout<3>, {}});
+}
 
 }  // namespace stride::layers

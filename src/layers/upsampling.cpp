@@ -1,8 +1,114 @@
-// UpSampling1D/2D/3D. (Not written yet: registers nothing.)
+// UpSampling1D/2D/3D (reference §1.7, §2.5): each spatial dim is repeated
+// `size` times, out = in * size; None stays None. No weights.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+
 #include "families.hpp"
+#include "window.hpp"
 
 namespace stride::layers {
 
-void register_upsampling(LayerRegistry&) {}
+namespace {
+
+// Keras 2's resize methods (UpSampling2D validates against them); Keras 3
+// resizes with ops.image.resize, whose methods are a subset.
+const char* const kInterpolations[] = {"area",     "bicubic",  "bilinear",      "gaussian",
+                                       "lanczos3", "lanczos5", "mitchellcubic", "nearest"};
+
+Signature upsampling_signature(std::size_t rank) {
+  if (rank == 1) return {{"size", 2}};
+  Signature s{{"size", Json(std::vector<int>(rank, 2))}, {"data_format", nullptr}};
+  if (rank == 2) s.push_back({"interpolation", "nearest"});
+  return s;
+}
+
+class UpSampling : public Layer {
+ public:
+  UpSampling(Config config, std::size_t rank) : Layer(std::move(config)), rank_(rank) {
+    const Config& c = this->config();
+    Json& j = mutable_config();
+    if (rank == 1) {
+      // Keras 3 (up_sampling1d.py): an int, strictly positive.
+      const Json& v = c.json().at("size");
+      if (!v.is_number_integer() || (!v.is_number_unsigned() && v.get<std::int64_t>() <= 0))
+        c.fail("size", fmt::format("Argument `size` should be a positive integer. Received: "
+                                   "size={}",
+                                   python_repr(v)));
+      size_ = {c.integer("size")};
+      j["size"] = size_[0];
+    } else {
+      size_ = c.int_tuple("size", rank);
+      channels_first_ = c.channels_first();
+      j["size"] = size_;
+      j["data_format"] = channels_first_ ? "channels_first" : "channels_last";
+    }
+    if (rank == 2) {
+      std::string method = c.string("interpolation");
+      std::transform(method.begin(), method.end(), method.begin(),
+                     [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+      if (std::find(std::begin(kInterpolations), std::end(kInterpolations), method) ==
+          std::end(kInterpolations)) {
+        std::string list;
+        for (const char* m : kInterpolations)
+          list += fmt::format("{}\"{}\"", list.empty() ? "" : ", ", m);
+        c.fail("interpolation", fmt::format("`interpolation` argument should be one of: {}. "
+                                            "Received: \"{}\".",
+                                            list, c.string("interpolation")));
+      }
+      j["interpolation"] = method;
+    }
+  }
+
+  Shape compute_output_shape(const Shape& input) const override {
+    require_rank(input, rank_ + 2);
+    std::vector<Dim> spatial = spatial_dims(input, channels_first_);
+    for (std::size_t i = 0; i < rank_; ++i) {
+      if (spatial[i] == kNone) continue;
+      try {
+        spatial[i] =
+            checked_mul(spatial[i], size_[i], fmt::format("upsampled {}", axis_name(i, rank_)));
+      } catch (const Error& e) {
+        fail(fmt::format("{}: input shape {}", e.what(), shape_to_python(input)));
+      }
+    }
+    return make_shape(input[0], spatial, channel_dim(input, channels_first_), channels_first_);
+  }
+
+  void explain(Explanation& out) const override {
+    const std::vector<Dim> in = spatial_dims(input_shape(), channels_first_);
+    const std::vector<Dim> res = spatial_dims(output_shape(), channels_first_);
+    for (std::size_t i = 0; i < rank_; ++i) {
+      const std::string axis = axis_name(i, rank_);
+      if (in[i] == kNone)
+        out.add(fmt::format("{}: unknown (None) in, unknown out", axis));
+      else
+        out.add(fmt::format("{}: out = in * size = {} * {} = {}", axis, in[i], size_[i], res[i]));
+    }
+    const Dim channels = channel_dim(input_shape(), channels_first_);
+    out.add(fmt::format("channels: {} unchanged",
+                        channels == kNone ? std::string("None") : std::to_string(channels)));
+    out.add(param_arithmetic());
+  }
+
+ private:
+  std::size_t rank_;
+  std::vector<Dim> size_;
+  bool channels_first_ = false;
+};
+
+template <std::size_t Rank>
+std::unique_ptr<Layer> make_upsampling(const Config& c) {
+  return std::make_unique<UpSampling>(c, Rank);
+}
+
+}  // namespace
+
+void register_upsampling(LayerRegistry& r) {
+  r.add({"UpSampling1D", upsampling_signature(1), make_upsampling<1>, {}});
+  r.add({"UpSampling2D", upsampling_signature(2), make_upsampling<2>, {}});
+  r.add({"UpSampling3D", upsampling_signature(3), make_upsampling<3>, {}});
+}
 
 }  // namespace stride::layers

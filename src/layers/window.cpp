@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace stride::layers {
 
 std::vector<Dim> spatial_dims(const Shape& input, bool channels_first) {
@@ -145,6 +147,115 @@ void explain_window(Explanation& out, const Shape& input, bool channels_first, c
       }
     }
   }
+}
+
+// ---- ZeroPadding / Cropping amounts ----------------------------------------
+
+namespace {
+
+const char* ordinal(std::size_t i) {
+  static const char* const k[] = {"1st", "2nd", "3rd"};
+  return i < 3 ? k[i] : "nth";
+}
+
+// Keras's standardize_tuple(value, 2, name, allow_zero=True): an int or a
+// tuple of 2 non-negative ints. `key` is the config argument the error is about.
+SidePair standardize_pair(const Config& c, const std::string& key, const std::string& name,
+                          const Json& v) {
+  const std::string base = fmt::format(
+      "The `{}` argument must be a tuple of 2 integers. "
+      "Received {}={}",
+      name, name, python_repr(v));
+  std::vector<Dim> values;
+  auto read = [&](const Json& e) {
+    if (!e.is_number_integer())
+      c.fail(key, fmt::format("{}, including element {} of type {}", base, python_repr(e),
+                              python_type_name(e)));
+    if (e.is_number_unsigned() && e.get<std::uint64_t>() > std::uint64_t(INT64_MAX))
+      c.fail(key, fmt::format("{}, including a value too large: {}", base, e.dump()));
+    values.push_back(e.get<std::int64_t>());
+  };
+  if (v.is_number_integer()) {
+    read(v);
+    values.push_back(values[0]);
+  } else if (v.is_array() && v.size() == 2) {
+    for (const Json& e : v) read(e);
+  } else {
+    c.fail(key, base);
+  }
+  std::vector<Dim> negative;
+  for (Dim d : values)
+    if (d < 0 && std::find(negative.begin(), negative.end(), d) == negative.end())
+      negative.push_back(d);
+  if (!negative.empty()) {
+    std::string set;
+    for (Dim d : negative) set += (set.empty() ? "" : ", ") + std::to_string(d);
+    c.fail(key,
+           fmt::format("{}, including values {{{}}} that do not satisfy `value >= 0`", base, set));
+  }
+  return {values[0], values[1]};
+}
+
+}  // namespace
+
+std::vector<SidePair> side_pairs(const Config& c, const std::string& key, std::size_t rank) {
+  const std::string verb = key == "cropping" ? "crop" : "pad";
+  if (c.is_null(key))
+    c.fail(key, fmt::format("`{}` must be an int or a tuple. Received: {}=None", key, key));
+  const Json& v = c.json().at(key);
+  if (rank == 1) return {standardize_pair(c, key, key, v)};
+  if (v.is_number_integer()) {
+    // Keras 3's Cropping2D/3D wording (its ZeroPadding2D/3D let a negative int through).
+    if (!v.is_number_unsigned() && v.get<std::int64_t>() < 0)
+      c.fail(key, fmt::format("`{}` cannot be negative. Received: {}={}.", key, key,
+                              v.get<std::int64_t>()));
+    return std::vector<SidePair>(rank, standardize_pair(c, key, key, v));
+  }
+  if (v.is_array()) {
+    // Keras 3's texts: "two elements. Received: padding=..." (2D), "3 elements. Received: ..."
+    // (3D).
+    if (v.size() != rank)
+      c.fail(key, fmt::format("`{}` should have {} elements. Received: {}{}.", key,
+                              rank == 2 ? std::string("two") : std::to_string(rank),
+                              rank == 2 ? key + "=" : std::string(), python_repr(v)));
+    std::vector<SidePair> out;
+    for (std::size_t i = 0; i < rank; ++i)
+      out.push_back(standardize_pair(c, key, fmt::format("{} entry of {}", ordinal(i), key), v[i]));
+    return out;
+  }
+  const std::string form =
+      rank == 2 ? fmt::format(
+                      "a tuple of 2 ints (symmetric_height_{0}, symmetric_width_{0}), or "
+                      "a tuple of 2 tuples of 2 ints ((top_{0}, bottom_{0}), (left_{0}, "
+                      "right_{0}))",
+                      verb)
+                : fmt::format(
+                      "a tuple of 3 ints (symmetric_dim1_{0}, symmetric_dim2_{0}, "
+                      "symmetric_dim3_{0}), or a tuple of 3 tuples of 2 ints "
+                      "((left_dim1_{0}, right_dim1_{0}), (left_dim2_{0}, right_dim2_{0}), "
+                      "(left_dim3_{0}, right_dim3_{0}))",
+                      verb);
+  c.fail(key, fmt::format("`{}` should be either an int, {}. Received: {}={}.", key, form, key,
+                          python_repr(v)));
+}
+
+Json side_pairs_json(const std::vector<SidePair>& pairs) {
+  if (pairs.size() == 1) return Json::array({pairs[0].before, pairs[0].after});
+  Json out = Json::array();
+  for (const SidePair& p : pairs) out.push_back(Json::array({p.before, p.after}));
+  return out;
+}
+
+const char* side_before_name(std::size_t axis, std::size_t rank) {
+  if (rank == 1) return "left";
+  const std::string name = axis_name(axis, rank);
+  return name == "height" ? "top" : name == "width" ? "left" : "front";
+}
+
+const char* side_after_name(std::size_t axis, std::size_t rank) {
+  if (rank == 1) return "right";
+  const std::string name = axis_name(axis, rank);
+  return name == "height" ? "bottom" : name == "width" ? "right" : "back";
 }
 
 }  // namespace stride::layers

@@ -34,6 +34,22 @@ std::vector<Dim> windowed_dims(const Layer& layer, const Shape& input, bool chan
 void explain_window(Explanation& out, const Shape& input, bool channels_first,
                     const Window& window);
 
+// The (before, after) amounts of ZeroPadding / Cropping along each spatial
+// axis, from Keras's accepted forms of `key`: rank 1: an int (both sides) or a
+// (before, after) pair; rank 2/3: an int, or a tuple of `rank` entries, each an
+// int (symmetric) or a (before, after) pair. Negative values are refused, in
+// Keras's wording (argument_validation.standardize_tuple).
+struct SidePair {
+  Dim before = 0, after = 0;
+};
+std::vector<SidePair> side_pairs(const Config& config, const std::string& key, std::size_t rank);
+// Keras-style normalized value for get_config: [b, a] (rank 1) or [[b, a], ...].
+Json side_pairs_json(const std::vector<SidePair>& pairs);
+// Names of the two sides of a spatial axis: "top"/"bottom", "left"/"right",
+// "front"/"back" (3D depth); rank 1 uses "left"/"right".
+const char* side_before_name(std::size_t axis, std::size_t rank);
+const char* side_after_name(std::size_t axis, std::size_t rank);
+
 // "(3, 3)" style tuple text for messages.
 std::string tuple_text(const std::vector<Dim>& v);
 
