@@ -68,6 +68,9 @@ class Sequential {
 
  private:
   std::string unique_default_name(const std::string& class_name);
+  // Builds the layers if build() has not run yet, so that the const readers
+  // (summary, explain) work on a model fresh from a reader.
+  void ensure_built() const;
 
   std::string name_;
   std::string input_name_;

@@ -51,14 +51,22 @@ Sequential& Sequential::add(std::string_view keras_call) {
 
 void Sequential::build() {
   if (built_) return;
+  ensure_built();
+  built_ = true;
+}
+
+void Sequential::ensure_built() const {
+  if (built_) return;
   if (!has_input()) {
     SourceLoc loc = layers_.empty() ? SourceLoc{} : layers_.front()->loc();
     throw Error(loc,
                 "the model has no input shape: start it with keras.Input(shape=...) or give the "
                 "first layer input_shape=...");
   }
+  // The layers are owned through pointers: building them records their
+  // shapes and weights without changing the model's own state.
   Shape shape = input_shape_;
-  for (auto& layer : layers_) {
+  for (const auto& layer : layers_) {
     try {
       layer->build(shape);
     } catch (Error& e) {
@@ -67,7 +75,6 @@ void Sequential::build() {
     }
     shape = layer->output_shape();
   }
-  built_ = true;
 }
 
 const Layer& Sequential::layer(std::string_view name) const {
