@@ -1,0 +1,22 @@
+# Sourced by run.sh and test.sh: installs Debian packages that are missing.
+# apt-get update runs only when something is missing, so a machine that has
+# everything does not touch the network.
+
+need_packages() {
+  local missing=() p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  ((${#missing[@]} == 0)) && return 0
+  local sudo=()
+  [[ $(id -u) -ne 0 ]] && sudo=(sudo)
+  echo "==> installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo[@]}" apt-get update -qq
+  "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# The build needs; test.sh adds clang and libFuzzer.
+STRIDE_BUILD_DEPS=(cmake ninja-build g++ nlohmann-json3-dev libcli11-dev libfmt-dev libgtest-dev)
+
+step() { printf '\n==> %s\n' "$*"; }

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Builds stride (Release) and runs `stride summary` and `stride explain` on the
+# example models. Installs the build dependencies with apt-get if missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/deps.sh
+
+need_packages "${STRIDE_BUILD_DEPS[@]}"
+
+step "building (Release) in build-release/"
+cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release -DSTRIDE_BUILD_TESTS=OFF >/dev/null
+cmake --build build-release --target stride_cli
+stride=build-release/stride
+
+shopt -s nullglob
+for model in examples/*.txt examples/*.json; do
+  step "stride summary $model"
+  "$stride" summary "$model"
+done
+step "stride summary --style keras3 examples/mnist_convnet.txt"
+"$stride" summary --style keras3 examples/mnist_convnet.txt
+for model in examples/seed1_conv.txt examples/seed2_conv.txt examples/seed2_conv_same.txt; do
+  step "stride explain $model"
+  "$stride" explain "$model"
+done
+step "stride explain --input 11,11,1 \"MaxPooling2D(2, strides=2)\""
+"$stride" explain --input 11,11,1 "MaxPooling2D(2, strides=2)"
