@@ -47,6 +47,11 @@ void Layer::build(const Shape& input_shape) {
   try {
     output_shape_ = compute_output_shape(input_shape);
     weights_ = make_weights(input_shape);
+    // A frozen layer (trainable=False, common in saved fine-tuning models)
+    // keeps its weights, all of them non-trainable, as in Keras.
+    const Json& cfg = config_.json();
+    if (auto t = cfg.find("trainable"); t != cfg.end() && t->is_boolean() && !t->get<bool>())
+      for (WeightSpec& w : weights_) w.trainable = false;
     for (const WeightSpec& w : weights_) {
       for (Dim d : w.shape)
         if (d == kNone)

@@ -219,6 +219,23 @@ TEST(KerasJson, HarmlessMetadataAccepted) {
   EXPECT_EQ(rows(model), (std::vector<Row>{{"c", {kNone, 5, 5, 1}, 2}}));
 }
 
+// A frozen layer (trainable false, as fine-tuning models are saved) counts
+// its weights as non-trainable.
+TEST(KerasJson, FrozenLayer) {
+  const char* text = R"({"class_name": "Sequential", "config": {"name": "s", "layers": [
+    {"class_name": "InputLayer", "config": {"batch_input_shape": [null, 5, 5, 3]}},
+    {"class_name": "Conv2D", "config": {"name": "frozen", "trainable": false, "filters": 4, "kernel_size": 3}},
+    {"class_name": "Conv2D", "config": {"name": "tuned", "trainable": true, "filters": 2, "kernel_size": 1}}
+  ]}})";
+  Sequential model = read_keras_json(text, "m.json");
+  model.build();
+  // frozen: (3*3*3 + 1) * 4 = 112, all non-trainable; tuned: (1*1*4 + 1) * 2 = 10.
+  EXPECT_EQ(model.layers()[0]->trainable_params(), 0);
+  EXPECT_EQ(model.layers()[0]->non_trainable_params(), 112);
+  EXPECT_EQ(model.trainable_params(), 10);
+  EXPECT_EQ(model.non_trainable_params(), 112);
+}
+
 TEST(KerasJson, ByteOrderMarkSkipped) {
   Sequential model = read_keras_json(std::string("\xEF\xBB\xBF") + kSeedConvKeras2, "m.json");
   EXPECT_EQ(model.layers().size(), 1u);
