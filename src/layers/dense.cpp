@@ -1,8 +1,153 @@
-// Dense. (Not written yet: registers nothing.)
+// Dense: a kernel (in, units) applied to the input's last axis, on inputs of
+// any rank >= 2 (reference §2.2). Keras 3's LoRA option (lora_rank) freezes
+// the kernel and adds two trainable low-rank factors.
+#include <fmt/format.h>
+
 #include "families.hpp"
 
 namespace stride::layers {
 
-void register_dense(LayerRegistry&) {}
+namespace {
+
+Signature dense_signature() {
+  return {
+      {"units", nullptr, true},
+      {"activation", nullptr},
+      {"use_bias", true},
+      {"kernel_initializer", "glorot_uniform"},
+      {"bias_initializer", "zeros"},
+      {"kernel_regularizer", nullptr},
+      {"bias_regularizer", nullptr},
+      {"activity_regularizer", nullptr},
+      {"kernel_constraint", nullptr},
+      {"bias_constraint", nullptr},
+      // Keras 3 only; dropped from the config when unset, as Keras 3 does.
+      {"lora_rank", nullptr},
+      {"lora_alpha", nullptr},
+      {"quantization_config", nullptr},
+  };
+}
+
+class Dense : public Layer {
+ public:
+  explicit Dense(Config config) : Layer(std::move(config)) {
+    const Config& c = this->config();
+    const Json& units = c.json()["units"];
+    if (!units.is_number_integer() || units.get<std::int64_t>() <= 0 ||
+        (units.is_number_unsigned() && units.get<std::uint64_t>() > std::uint64_t(INT64_MAX)))
+      c.fail("units", fmt::format("Received an invalid value for `units`, expected a positive "
+                                  "integer. Received: units={}",
+                                  python_repr(units)));
+    units_ = units.get<std::int64_t>();
+    activation_ = c.activation();
+    use_bias_ = c.boolean("use_bias");
+    if (!c.is_null("lora_rank")) {
+      lora_rank_ = c.integer("lora_rank");
+      if (lora_rank_ < 0)
+        c.fail("lora_rank", fmt::format("`lora_rank` must be a positive integer or None. "
+                                        "Received: lora_rank={}",
+                                        lora_rank_));
+    }
+    Json& j = mutable_config();
+    j["activation"] = activation_;
+    // Keras 3 lists lora_rank/lora_alpha only when LoRA is on (rank 0 is off).
+    if (lora_rank_ == 0) {
+      j.erase("lora_rank");
+      j.erase("lora_alpha");
+    } else if (j["lora_alpha"].is_null()) {
+      j["lora_alpha"] = lora_rank_;
+    }
+    if (j["quantization_config"].is_null()) j.erase("quantization_config");
+  }
+
+  Shape compute_output_shape(const Shape& input) const override {
+    require_min_rank(input, 2);
+    if (input.back() == kNone)
+      fail(
+          fmt::format("The last dimension of the inputs to a Dense layer should be defined. "
+                      "Found None. Full input shape received: {}",
+                      shape_to_python(input)));
+    (void)checked_params(input);
+    Shape out = input;
+    out.back() = units_;
+    return out;
+  }
+
+  void explain(Explanation& out) const override {
+    const Shape& in = input_shape();
+    const Dim d = in.back();
+    out.add(fmt::format("last axis: {} -> {} units", d, units_));
+    if (in.size() > 2) {
+      const std::vector<Dim> middle(in.begin() + 1, in.end() - 1);
+      out.add(
+          fmt::format("only the last axis is contracted: the same ({}, {}) kernel is applied "
+                      "at each of the {} positions; the other axes are kept",
+                      d, units_, dims_to_x(middle)));
+    }
+    if (use_bias_)
+      out.add(fmt::format("params: ({} + 1) * {} = {}", d, units_, dense_params()));
+    else
+      out.add(fmt::format("params: {} * {} = {} (no bias)", d, units_, dense_params()));
+    if (lora_rank_ > 0)
+      out.add(
+          fmt::format("LoRA rank {}: kernel {}*{} frozen; + lora_kernel_a {}*{} + "
+                      "lora_kernel_b {}*{} trainable; total {}",
+                      lora_rank_, d, units_, d, lora_rank_, lora_rank_, units_, count_params()));
+  }
+
+ protected:
+  std::vector<WeightSpec> make_weights(const Shape& input) const override {
+    const Dim d = input.back();
+    // Creation order; with LoRA the kernel becomes non-trainable.
+    std::vector<WeightSpec> w{{"kernel", {d, units_}, lora_rank_ == 0}};
+    if (use_bias_) w.push_back({"bias", {units_}});
+    if (lora_rank_ > 0) {
+      w.push_back({"lora_kernel_a", {d, lora_rank_}});
+      w.push_back({"lora_kernel_b", {lora_rank_, units_}});
+    }
+    return w;
+  }
+
+ private:
+  // kernel + bias (without the LoRA factors); overflow was ruled out by
+  // compute_output_shape.
+  Dim dense_params() const {
+    const Dim kernel = input_shape().back() * units_;
+    return use_bias_ ? kernel + units_ : kernel;
+  }
+
+  // All parameters, with a 64-bit overflow reported as this layer's error.
+  Dim checked_params(const Shape& input) const {
+    const Dim d = input.back();
+    try {
+      Dim n = checked_mul(d, units_, "Dense kernel size");
+      if (use_bias_) n = checked_add(n, units_, "Dense parameter count");
+      if (lora_rank_ > 0) {
+        n = checked_add(n, checked_mul(d, lora_rank_, "Dense lora_kernel_a size"),
+                        "Dense parameter count");
+        n = checked_add(n, checked_mul(lora_rank_, units_, "Dense lora_kernel_b size"),
+                        "Dense parameter count");
+      }
+      return n;
+    } catch (const Error& e) {
+      fail(fmt::format("{}; kernel ({}, {}), input shape {}", e.what(), d, units_,
+                       shape_to_python(input)));
+    }
+  }
+
+  Dim units_ = 0, lora_rank_ = 0;
+  bool use_bias_ = true;
+  std::string activation_;
+};
+
+std::unique_ptr<Layer> make_dense(const Config& c) {
+  return std::make_unique<Dense>(c);
+}
+
+}  // namespace
+
+void register_dense(LayerRegistry& r) {
+  r.add({"Dense", dense_signature(), make_dense, {}});
+}
 
 }  // namespace stride::layers

@@ -1,8 +1,96 @@
-// MaxPooling1D/2D/3D, AveragePooling1D/2D/3D. (Not written yet: registers nothing.)
+// MaxPooling1D/2D/3D, AveragePooling1D/2D/3D: Keras's windowed pooling
+// (reference §1.4, §2.5). Output sizes use the convolution rule with the pool
+// as kernel and dilation 1; channels pass through unchanged; no weights.
+#include <fmt/format.h>
+
 #include "families.hpp"
+#include "window.hpp"
 
 namespace stride::layers {
 
-void register_pooling(LayerRegistry&) {}
+namespace {
+
+// Keras 2's 1D pooling layers default to channels_last explicitly; 2D/3D take
+// None (the global image_data_format, channels_last).
+Signature pooling_signature(std::size_t rank) {
+  const Json pool = rank == 1 ? Json(2) : Json(std::vector<int>(rank, 2));
+  return {
+      {"pool_size", pool},
+      {"strides", nullptr},
+      {"padding", "valid"},
+      {"data_format", rank == 1 ? Json("channels_last") : Json(nullptr)},
+  };
+}
+
+class Pooling : public Layer {
+ public:
+  Pooling(Config config, std::size_t rank, bool max)
+      : Layer(std::move(config)), rank_(rank), max_(max) {
+    const Config& c = this->config();
+    window_.what = "pool";
+    window_.kernel = c.int_tuple("pool_size", rank);
+    if (c.is_null("strides")) {
+      window_.strides = window_.kernel;  // strides=None means strides = pool_size
+    } else {
+      // Keras normalizes pool strides allowing 0 and leaves the zero to
+      // TensorFlow's op, which rejects it; here it is an error up front.
+      window_.strides = c.int_tuple("strides", rank, /*min_value=*/0);
+      for (Dim s : window_.strides)
+        if (s == 0)
+          c.fail("strides", fmt::format("Stride must be > 0, but got 0. Received: strides={}",
+                                        python_repr(c.json()["strides"])));
+    }
+    window_.dilation.assign(rank, 1);
+    window_.padding = c.padding("padding");
+    channels_first_ = c.channels_first();
+    // Keras's get_config lists normalized tuples.
+    Json& j = mutable_config();
+    j["pool_size"] = window_.kernel;
+    j["strides"] = window_.strides;
+    j["padding"] = padding_name(window_.padding);
+    j["data_format"] = channels_first_ ? "channels_first" : "channels_last";
+  }
+
+  Shape compute_output_shape(const Shape& input) const override {
+    require_rank(input, rank_ + 2);
+    return make_shape(input[0], windowed_dims(*this, input, channels_first_, window_),
+                      channel_dim(input, channels_first_), channels_first_);
+  }
+
+  void explain(Explanation& out) const override {
+    out.add(fmt::format("{} pooling, pool {} stride {}", max_ ? "max" : "average",
+                        dims_to_x(window_.kernel), dims_to_x(window_.strides)));
+    explain_window(out, input_shape(), channels_first_, window_);
+    const Dim channels = channel_dim(input_shape(), channels_first_);
+    out.add(fmt::format("channels: {} (unchanged: each channel is pooled separately)",
+                        channels == kNone ? std::string("None") : std::to_string(channels)));
+    if (window_.padding == Padding::kSame)
+      out.add(max_ ? "  padded positions never win the max (they count as -inf)"
+                   : "  padded positions are left out of the average (divisor = real inputs)");
+    out.add("params: 0 (pooling has no weights)");
+  }
+
+ private:
+  std::size_t rank_;
+  bool max_;
+  Window window_;
+  bool channels_first_ = false;
+};
+
+template <std::size_t Rank, bool Max>
+std::unique_ptr<Layer> make_pooling(const Config& c) {
+  return std::make_unique<Pooling>(c, Rank, Max);
+}
+
+}  // namespace
+
+void register_pooling(LayerRegistry& r) {
+  r.add({"MaxPooling1D", pooling_signature(1), make_pooling<1, true>, {"MaxPool1D"}});
+  r.add({"MaxPooling2D", pooling_signature(2), make_pooling<2, true>, {"MaxPool2D"}});
+  r.add({"MaxPooling3D", pooling_signature(3), make_pooling<3, true>, {"MaxPool3D"}});
+  r.add({"AveragePooling1D", pooling_signature(1), make_pooling<1, false>, {"AvgPool1D"}});
+  r.add({"AveragePooling2D", pooling_signature(2), make_pooling<2, false>, {"AvgPool2D"}});
+  r.add({"AveragePooling3D", pooling_signature(3), make_pooling<3, false>, {"AvgPool3D"}});
+}
 
 }  // namespace stride::layers
