@@ -219,6 +219,27 @@ TEST(KerasJson, HarmlessMetadataAccepted) {
   EXPECT_EQ(rows(model), (std::vector<Row>{{"c", {kNone, 5, 5, 1}, 2}}));
 }
 
+// Layers whose Keras 2 and Keras 3 configs differ: BatchNormalization's axis
+// is a list in Keras 2 ([3] after build) and Keras 3 adds `synchronized`;
+// LeakyReLU's slope is `alpha` in Keras 2.
+TEST(KerasJson, Keras2AndKeras3LayerSpellings) {
+  REQUIRE_LAYERS("BatchNormalization", "LeakyReLU");
+  const char* text = R"({"class_name": "Sequential", "config": {"name": "s", "layers": [
+    {"class_name": "InputLayer", "config": {"batch_input_shape": [null, 4, 4, 8], "dtype": "float32", "sparse": false, "ragged": false, "name": "input_1"}},
+    {"class_name": "BatchNormalization", "config": {"name": "bn_k2", "trainable": true, "dtype": "float32", "axis": [3], "momentum": 0.99, "epsilon": 0.001, "center": true, "scale": true, "beta_initializer": {"class_name": "Zeros", "config": {}}, "gamma_initializer": {"class_name": "Ones", "config": {}}, "moving_mean_initializer": {"class_name": "Zeros", "config": {}}, "moving_variance_initializer": {"class_name": "Ones", "config": {}}, "beta_regularizer": null, "gamma_regularizer": null, "beta_constraint": null, "gamma_constraint": null}},
+    {"class_name": "LeakyReLU", "config": {"name": "leaky_re_lu", "trainable": true, "dtype": "float32", "alpha": 0.30000001192092896}},
+    {"module": "keras.layers", "class_name": "BatchNormalization", "config": {"name": "bn_k3", "trainable": true, "dtype": {"module": "keras", "class_name": "DTypePolicy", "config": {"name": "float32"}, "registered_name": null}, "axis": -1, "momentum": 0.99, "epsilon": 0.001, "center": true, "scale": false, "beta_initializer": {"module": "keras.initializers", "class_name": "Zeros", "config": {}, "registered_name": null}, "gamma_initializer": {"module": "keras.initializers", "class_name": "Ones", "config": {}, "registered_name": null}, "moving_mean_initializer": {"module": "keras.initializers", "class_name": "Zeros", "config": {}, "registered_name": null}, "moving_variance_initializer": {"module": "keras.initializers", "class_name": "Ones", "config": {}, "registered_name": null}, "beta_regularizer": null, "gamma_regularizer": null, "beta_constraint": null, "gamma_constraint": null, "synchronized": false}, "registered_name": null, "build_config": {"input_shape": [null, 4, 4, 8]}}
+  ]}})";
+  Sequential model = read_keras_json(text, "m.json");
+  // bn_k2: gamma, beta 8 + 8 trainable, moving mean/variance 8 + 8 = 32;
+  // bn_k3 (scale=false): beta 8 trainable + 16 non-trainable = 24.
+  EXPECT_EQ(rows(model), (std::vector<Row>{{"bn_k2", {kNone, 4, 4, 8}, 32},
+                                           {"leaky_re_lu", {kNone, 4, 4, 8}, 0},
+                                           {"bn_k3", {kNone, 4, 4, 8}, 24}}));
+  EXPECT_EQ(model.trainable_params(), 24);      // 16 + 8
+  EXPECT_EQ(model.non_trainable_params(), 32);  // 16 + 16
+}
+
 // A frozen layer (trainable false, as fine-tuning models are saved) counts
 // its weights as non-trainable.
 TEST(KerasJson, FrozenLayer) {
