@@ -43,7 +43,8 @@ std::vector<Dim> windowed_dims(const Layer& layer, const Shape& input, bool chan
   bool fits = true;
   for (std::size_t i = 0; i < in.size(); ++i) {
     const Dim o = conv_output_length(in[i], w.kernel[i], w.padding, w.strides[i], w.dilation[i]);
-    if (o != kNone && o <= 0) fits = false;
+    // A known input can give o = -1 (in=1, k=3), which is also kNone: test the input.
+    if (in[i] != kNone && o <= 0) fits = false;
     out.push_back(o);
   }
   if (!fits) {
@@ -53,15 +54,17 @@ std::vector<Dim> windowed_dims(const Layer& layer, const Shape& input, bool chan
       eff.push_back(effective_kernel(w.kernel[i], w.dilation[i]));
       dilated = dilated || w.dilation[i] > 1;
     }
-    const Shape would = make_shape(input[0], out, channel_dim(input, channels_first), channels_first);
+    std::string would;  // the spatial output sizes, negative ones included
+    for (std::size_t i = 0; i < in.size(); ++i)
+      would += (i ? "x" : "") + (in[i] == kNone ? std::string("None") : std::to_string(out[i]));
     layer.fail(fmt::format("{} {}{} is larger than the input {} (input shape {}) with "
-                           "padding='valid': the output would be {}",
+                           "padding='valid': the output size would be {}",
                            dilated ? std::string("dilated ") + w.what : std::string(w.what),
                            dims_to_x(eff),
                            dilated ? fmt::format(" (size {}, dilation {})", dims_to_x(w.kernel),
                                                  dims_to_x(w.dilation))
                                    : std::string(),
-                           dims_to_x(in), shape_to_python(input), shape_to_python(would)));
+                           dims_to_x(in), shape_to_python(input), would));
   }
   return out;
 }
@@ -112,13 +115,18 @@ void explain_window(Explanation& out, const Shape& input, bool channels_first, c
         out.add(fmt::format("  ({} - {}) / {} = {} is rounded down: a window is only placed where "
                             "it fits entirely inside the input",
                             w.in, k, w.stride, quotient(w.numerator, w.stride)));
+      // Positions count from 1: the last window starts at (out - 1) * s + 1.
+      const Dim last_start = (w.out - 1) * w.stride + 1, last_end = (w.out - 1) * w.stride + w.k_eff;
       if (w.unreached > 0)
-        out.add(fmt::format("  the last {} of {} never reached by any window (the last window "
-                            "covers {}s {}..{})",
-                            plural(w.unreached, unit), w.in, unit, (w.out - 1) * w.stride + 1,
-                            (w.out - 1) * w.stride + w.k_eff));
+        out.add(fmt::format("  the last {} of {} never reached by any window: the last window "
+                            "covers {}s {}..{}, so {} never read",
+                            plural(w.unreached, unit), w.in, unit, last_start, last_end,
+                            w.unreached == 1
+                                ? fmt::format("{} {} is", unit, w.in)
+                                : fmt::format("{}s {}..{} are", unit, last_end + 1, w.in)));
       else
-        out.add(fmt::format("  every {} is covered", unit));
+        out.add(fmt::format("  every {} is read: the last window covers {}s {}..{}", unit, unit,
+                            last_start, last_end));
     } else {
       const bool causal = w.padding == Padding::kCausal;
       std::string line = fmt::format("{}: padding='{}': out = ceil(in / s) = ceil({} / {})", axis,
@@ -133,16 +141,18 @@ void explain_window(Explanation& out, const Shape& input, bool channels_first, c
       const char* before = rank == 1 ? "left" : (axis == "width" ? "left" : (axis == "height" ? "top" : "front"));
       const char* after = rank == 1 ? "right" : (axis == "width" ? "right" : (axis == "height" ? "bottom" : "back"));
       if (causal) {
-        out.add(fmt::format("  causal padding: (k - 1) * d = {} zeros on the left, none on the right",
-                            w.pad.total));
+        out.add(fmt::format("  causal padding: (k - 1) * d = ({} - 1) * {} = {} zeros on the left, "
+                            "none on the right",
+                            w.kernel, w.dilation, w.pad.total));
       } else {
         out.add(fmt::format("  padding total = max((out - 1) * s + k - in, 0) = max(({} - 1) * {} + "
                             "{} - {}, 0) = {}",
                             w.out, w.stride, k, w.in, w.pad.total));
         if (w.pad.total > 0)
-          out.add(fmt::format("  split: {} {} = total // 2, {} {} = total - {}{}", w.pad.before,
-                              before, w.pad.after, after, before,
-                              w.pad.total % 2 ? fmt::format(" (the odd {} goes {})", unit, after == std::string("right") ? "right" : after)
+          out.add(fmt::format("  split: {} = {} // 2 = {}, {} = {} - {} = {}{}", before,
+                              w.pad.total, w.pad.before, after, w.pad.total, w.pad.before,
+                              w.pad.after,
+                              w.pad.total % 2 ? fmt::format(" (the odd {} goes to the {})", unit, after)
                                               : std::string()));
       }
     }
