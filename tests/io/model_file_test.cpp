@@ -75,17 +75,15 @@ TEST_F(ModelFile, KerasLinesByContent) {
       "# the first seed\n"
       "model.add(keras.layers.Conv2D(5, kernel_size=3, activation='relu', input_shape=(32, 32, "
       "3)))\n");
-  try {
-    Sequential model = load_model(path);
-    model.build();
-    // 32 - 3 + 1 = 30; (3*3*3 + 1) * 5 = 140.
-    EXPECT_EQ(model.output_shape(), (Shape{kNone, 30, 30, 5}));
-    EXPECT_EQ(model.count_params(), 140);
-  } catch (const Error& e) {
-    if (std::string(e.what()).find("not written yet") != std::string::npos)
-      GTEST_SKIP() << "the Keras lines reader has not landed yet";
-    FAIL() << e.located();
-  }
+  Sequential model = load_model(path);
+  model.build();
+  // 32 - 3 + 1 = 30; (3*3*3 + 1) * 5 = 140.
+  EXPECT_EQ(model.output_shape(), (Shape{kNone, 30, 30, 5}));
+  EXPECT_EQ(model.count_params(), 140);
+  // Its errors are the lines reader's, located in the file.
+  const std::string bad = write("Conv2D(5, 3)\nFoo(1)\n", "bad.txt");
+  EXPECT_EQ(error_loading(bad).rfind(bad + ":", 0), 0u) << error_loading(bad);
+  EXPECT_EQ(error_loading(bad).find("invalid JSON"), std::string::npos) << error_loading(bad);
 }
 
 TEST_F(ModelFile, Stdin) {
