@@ -30,9 +30,12 @@ constexpr std::size_t kMaxRecordedDepth = 7;
 std::string pointer_escape(std::string_view key) {
   std::string out;
   for (char c : key) {
-    if (c == '~') out += "~0";
-    else if (c == '/') out += "~1";
-    else out += c;
+    if (c == '~')
+      out += "~0";
+    else if (c == '/')
+      out += "~1";
+    else
+      out += c;
   }
   return out;
 }
@@ -296,8 +299,7 @@ class Reader {
                                       "functional model (class_name \"{}\")",
                                       cls));
     if (cls != "Sequential")
-      fail("/class_name",
-           fmt::format("expected a Sequential model, got class_name \"{}\"", cls));
+      fail("/class_name", fmt::format("expected a Sequential model, got class_name \"{}\"", cls));
     const Json& config = required(root, "", "config", "the model");
 
     std::string name = "sequential";
@@ -308,8 +310,9 @@ class Reader {
       if (config.contains("name")) {
         const Json& n = config["name"];
         if (!n.is_string() || n.get_ref<const std::string&>().empty())
-          fail("/config/name", fmt::format("the model's \"name\" must be a non-empty string, got {}",
-                                           json_type(n)));
+          fail(
+              "/config/name",
+              fmt::format("the model's \"name\" must be a non-empty string, got {}", json_type(n)));
         name = n.get<std::string>();
       }
       layers = &required(config, "/config", "layers", "the model's config");
@@ -317,8 +320,8 @@ class Reader {
       if (config.contains("build_input_shape") && !config["build_input_shape"].is_null())
         build_input_shape = &config["build_input_shape"];
     } else if (!config.is_array()) {
-      fail("/config", fmt::format("the model's \"config\" must be an object, got {}",
-                                  json_type(config)));
+      fail("/config",
+           fmt::format("the model's \"config\" must be an object, got {}", json_type(config)));
     }
     if (!layers->is_array())
       fail(layers_pointer,
@@ -382,15 +385,22 @@ class Reader {
 
   static std::string json_type(const Json& v) {
     switch (v.type()) {
-      case Json::value_t::null: return "null";
-      case Json::value_t::boolean: return "a boolean";
+      case Json::value_t::null:
+        return "null";
+      case Json::value_t::boolean:
+        return "a boolean";
       case Json::value_t::number_integer:
       case Json::value_t::number_unsigned:
-      case Json::value_t::number_float: return "a number";
-      case Json::value_t::string: return "a string";
-      case Json::value_t::array: return "a list";
-      case Json::value_t::object: return "an object";
-      default: return "a value";
+      case Json::value_t::number_float:
+        return "a number";
+      case Json::value_t::string:
+        return "a string";
+      case Json::value_t::array:
+        return "a list";
+      case Json::value_t::object:
+        return "an object";
+      default:
+        return "a value";
     }
   }
 
@@ -405,8 +415,8 @@ class Reader {
                               const std::string& key, const std::string& what) const {
     const Json& v = required(object, pointer, key, what);
     if (!v.is_string() || v.get_ref<const std::string&>().empty())
-      fail(child(pointer, key), fmt::format("\"{}\" of {} must be a non-empty string, got {}", key,
-                                            what, json_type(v)));
+      fail(child(pointer, key),
+           fmt::format("\"{}\" of {} must be a non-empty string, got {}", key, what, json_type(v)));
     return v.get<std::string>();
   }
 

@@ -66,10 +66,14 @@ std::size_t utf8_sequence(std::string_view text, std::size_t i) {
   std::size_t n;
   unsigned min;
   unsigned code;
-  if ((b & 0xE0) == 0xC0) n = 2, min = 0x80, code = b & 0x1F;
-  else if ((b & 0xF0) == 0xE0) n = 3, min = 0x800, code = b & 0x0F;
-  else if ((b & 0xF8) == 0xF0) n = 4, min = 0x10000, code = b & 0x07;
-  else return 0;
+  if ((b & 0xE0) == 0xC0)
+    n = 2, min = 0x80, code = b & 0x1F;
+  else if ((b & 0xF0) == 0xE0)
+    n = 3, min = 0x800, code = b & 0x0F;
+  else if ((b & 0xF8) == 0xF0)
+    n = 4, min = 0x10000, code = b & 0x07;
+  else
+    return 0;
   if (i + n > text.size()) return 0;
   for (std::size_t k = 1; k < n; ++k) {
     if ((byte(i + k) & 0xC0) != 0x80) return 0;
@@ -83,8 +87,10 @@ std::size_t utf8_sequence(std::string_view text, std::size_t i) {
 SourceLoc loc_of(std::string_view text, std::size_t offset, const std::string& file) {
   int line = 1, col = 1;
   for (std::size_t i = 0; i < offset; ++i) {
-    if (text[i] == '\n') ++line, col = 1;
-    else ++col;
+    if (text[i] == '\n')
+      ++line, col = 1;
+    else
+      ++col;
   }
   return SourceLoc{file, line, col};
 }
@@ -95,15 +101,18 @@ void check_text(std::string_view text, const std::string& file) {
   // HDF5's signature sits at 0 or, after a user block, at 512, 1024, 2048...
   for (std::size_t at = 0; at < text.size(); at = at ? at * 2 : 512)
     if (starts_with(text, "\x89HDF\r\n\x1a\n", at))
-      throw Error(where, "looks like an HDF5 file; .h5/.keras files are not supported yet "
-                         "(save the model with model.to_json() instead)");
+      throw Error(where,
+                  "looks like an HDF5 file; .h5/.keras files are not supported yet "
+                  "(save the model with model.to_json() instead)");
   if (starts_with(text, "PK\x03\x04") || starts_with(text, "PK\x05\x06"))
-    throw Error(where, "looks like a zip archive (a .keras file?); .h5/.keras files are not "
-                       "supported yet (save the model with model.to_json() instead)");
+    throw Error(where,
+                "looks like a zip archive (a .keras file?); .h5/.keras files are not "
+                "supported yet (save the model with model.to_json() instead)");
   for (std::size_t i = 0; i < text.size();) {
     if (text[i] == '\0')
-      throw Error(loc_of(text, i, file), "looks like a binary file (it contains a NUL byte); a "
-                                         "model file is Keras JSON or Keras lines text");
+      throw Error(loc_of(text, i, file),
+                  "looks like a binary file (it contains a NUL byte); a "
+                  "model file is Keras JSON or Keras lines text");
     const std::size_t n = utf8_sequence(text, i);
     if (n == 0)
       throw Error(loc_of(text, i, file),

@@ -44,7 +44,8 @@ std::ostream& operator<<(std::ostream& os, const Row& r) {
 std::vector<Row> rows(Sequential& model) {
   model.build();
   std::vector<Row> out;
-  for (const auto& l : model.layers()) out.push_back({l->name(), l->output_shape(), l->count_params()});
+  for (const auto& l : model.layers())
+    out.push_back({l->name(), l->output_shape(), l->count_params()});
   return out;
 }
 
@@ -100,7 +101,8 @@ TEST(KerasJson, Keras2SerializationLib) {
 
 // Keras 3.0-3.3: dtype is a string, InputLayer has batch_shape (§6.2).
 TEST(KerasJson, Keras3StringDtype) {
-  const char* text = R"({"module": "keras", "class_name": "Sequential", "config": {"name": "seq", "trainable": true, "dtype": "float32", "layers": [
+  const char* text =
+      R"({"module": "keras", "class_name": "Sequential", "config": {"name": "seq", "trainable": true, "dtype": "float32", "layers": [
     {"module": "keras.layers", "class_name": "InputLayer", "config": {"batch_shape": [null, 16, 8, 1], "dtype": "float32", "sparse": false, "name": "input_layer"}, "registered_name": null},
     {"module": "keras.layers", "class_name": "Conv2D", "config": {"name": "conv2d", "trainable": true, "dtype": "float32", "filters": 2, "kernel_size": [3, 3], "strides": [2, 2], "padding": "valid", "data_format": "channels_last", "dilation_rate": [1, 1], "groups": 1, "activation": "relu", "use_bias": false, "kernel_initializer": {"module": "keras.initializers", "class_name": "GlorotUniform", "config": {"seed": null}, "registered_name": null}, "bias_initializer": {"module": "keras.initializers", "class_name": "Zeros", "config": {}, "registered_name": null}, "kernel_regularizer": null, "bias_regularizer": null, "activity_regularizer": null, "kernel_constraint": null, "bias_constraint": null}, "registered_name": null, "build_config": {"input_shape": [null, 16, 8, 1]}}
   ], "build_input_shape": [null, 16, 8, 1]}, "registered_name": null, "build_config": {"input_shape": [null, 16, 8, 1]}})";
@@ -114,7 +116,8 @@ TEST(KerasJson, Keras3StringDtype) {
 // Keras 3.4+: dtype is a DTypePolicy object; 3.13+ InputLayer adds ragged
 // and optional; a compile_config may follow.
 TEST(KerasJson, Keras3DTypePolicyAndOptional) {
-  const char* text = R"({"module": "keras", "class_name": "Sequential", "config": {"name": "sequential", "trainable": true,
+  const char* text =
+      R"({"module": "keras", "class_name": "Sequential", "config": {"name": "sequential", "trainable": true,
     "dtype": {"module": "keras", "class_name": "DTypePolicy", "config": {"name": "float32"}, "registered_name": null},
     "layers": [
     {"module": "keras.layers", "class_name": "InputLayer", "config": {"batch_shape": [4, 10, 3], "dtype": "float32", "sparse": false, "ragged": false, "name": "input_layer", "optional": false}, "registered_name": null},
@@ -169,14 +172,17 @@ TEST(KerasJson, DefaultNames) {
 TEST(KerasJson, SameModelAsKerasCalls) {
   Sequential from_json = read_keras_json(kSeedConvKeras2, "seed.json");
   Sequential from_calls("sequential_1");
-  from_calls.add(test::make("Conv2D", {5}, {{"kernel_size", 3}, {"activation", "relu"},
-                                            {"input_shape", {32, 32, 3}}, {"name", "conv2d_3"}}));
+  from_calls.add(test::make("Conv2D", {5},
+                            {{"kernel_size", 3},
+                             {"activation", "relu"},
+                             {"input_shape", {32, 32, 3}},
+                             {"name", "conv2d_3"}}));
   EXPECT_EQ(rows(from_json), rows(from_calls));
   EXPECT_EQ(from_json.input_shape(), from_calls.input_shape());
   const Json a = from_json.layers()[0]->get_config(), b = from_calls.layers()[0]->get_config();
-  for (const char* key : {"name", "trainable", "dtype", "filters", "kernel_size", "strides",
-                          "padding", "data_format", "dilation_rate", "groups", "activation",
-                          "use_bias", "batch_input_shape"})
+  for (const char* key :
+       {"name", "trainable", "dtype", "filters", "kernel_size", "strides", "padding", "data_format",
+        "dilation_rate", "groups", "activation", "use_bias", "batch_input_shape"})
     EXPECT_EQ(a[key], b[key]) << key;
 }
 
@@ -363,8 +369,9 @@ TEST(KerasJsonError, UnknownArgumentAtItsKey) {
                                      "\"kernel_sizes\": 3}}")),
             "m.json:3:53: Conv2D: unknown argument `kernel_sizes` (did you mean 'kernel_size'?)");
   // A missing required argument is reported at the layer's class name.
-  EXPECT_EQ(located_error(model_with("  {\"class_name\": \"Conv2D\", \"config\": {\"filters\": 1}}")),
-            "m.json:3:18: Conv2D: missing required argument `kernel_size`");
+  EXPECT_EQ(
+      located_error(model_with("  {\"class_name\": \"Conv2D\", \"config\": {\"filters\": 1}}")),
+      "m.json:3:18: Conv2D: missing required argument `kernel_size`");
 }
 
 TEST(KerasJsonError, WrongArgumentTypeAtItsKey) {

@@ -64,8 +64,9 @@ TEST_F(ModelFile, JsonByContent) {
 TEST_F(ModelFile, JsonErrorsNameTheFile) {
   const std::string path = write("{\n  \"class_name\": \"Functional\", \"config\": {}}");
   EXPECT_EQ(error_loading(path),
-            path + ":2:3: only Sequential models are supported; this is a functional model "
-                   "(class_name \"Functional\")");
+            path +
+                ":2:3: only Sequential models are supported; this is a functional model "
+                "(class_name \"Functional\")");
 }
 
 TEST_F(ModelFile, KerasLinesByContent) {
@@ -107,8 +108,9 @@ TEST_F(ModelFile, Stdin) {
   std::cin.rdbuf(saved);
   EXPECT_EQ(error, "");
   EXPECT_EQ(layers, 1u);
-  EXPECT_EQ(bad_error, "<stdin>:1:2: \"class_name\" of the model must be a non-empty string, got "
-                       "a number");
+  EXPECT_EQ(bad_error,
+            "<stdin>:1:2: \"class_name\" of the model must be a non-empty string, got "
+            "a number");
 }
 
 TEST_F(ModelFile, MissingFile) {
@@ -130,8 +132,9 @@ TEST_F(ModelFile, Unreadable) {
 TEST_F(ModelFile, TooLarge) {
   const std::string path = write("{");
   fs::resize_file(path, (64u << 20) + 1);  // one byte over 64 MiB (sparse)
-  EXPECT_EQ(error_loading(path), path + ": the file is 67108865 bytes, larger than the 64 MiB a "
-                                        "model file may have");
+  EXPECT_EQ(error_loading(path), path +
+                                     ": the file is 67108865 bytes, larger than the 64 MiB a "
+                                     "model file may have");
 }
 
 TEST_F(ModelFile, Hdf5) {
@@ -147,30 +150,36 @@ TEST_F(ModelFile, Hdf5) {
 }
 
 TEST_F(ModelFile, KerasZip) {
-  const std::string path = write(std::string("PK\x03\x04\x14\0\0\0", 8) + "metadata.json",
-                                 "model.keras");
-  EXPECT_EQ(error_loading(path), path + ": looks like a zip archive (a .keras file?); .h5/.keras "
-                                        "files are not supported yet (save the model with "
-                                        "model.to_json() instead)");
+  const std::string path =
+      write(std::string("PK\x03\x04\x14\0\0\0", 8) + "metadata.json", "model.keras");
+  EXPECT_EQ(error_loading(path), path +
+                                     ": looks like a zip archive (a .keras file?); .h5/.keras "
+                                     "files are not supported yet (save the model with "
+                                     "model.to_json() instead)");
 }
 
 TEST_F(ModelFile, BinaryAndNonUtf8) {
   std::string path = write(std::string("{\"a\":\n  \0", 9));
   // The NUL is on line 2, column 3.
-  EXPECT_EQ(error_loading(path), path + ":2:3: looks like a binary file (it contains a NUL byte); "
-                                        "a model file is Keras JSON or Keras lines text");
+  EXPECT_EQ(error_loading(path), path +
+                                     ":2:3: looks like a binary file (it contains a NUL byte); "
+                                     "a model file is Keras JSON or Keras lines text");
   path = write("Conv2D(\xff)");  // column 8
-  EXPECT_EQ(error_loading(path), path + ":1:8: not UTF-8 text (byte 0xFF); a model file is Keras "
-                                        "JSON or Keras lines text");
+  EXPECT_EQ(error_loading(path), path +
+                                     ":1:8: not UTF-8 text (byte 0xFF); a model file is Keras "
+                                     "JSON or Keras lines text");
   path = write("ab\xC0\xAF");  // an overlong '/', column 3
-  EXPECT_EQ(error_loading(path), path + ":1:3: not UTF-8 text (byte 0xC0); a model file is Keras "
-                                        "JSON or Keras lines text");
+  EXPECT_EQ(error_loading(path), path +
+                                     ":1:3: not UTF-8 text (byte 0xC0); a model file is Keras "
+                                     "JSON or Keras lines text");
   path = write("\xED\xA0\x80");  // a UTF-16 surrogate
-  EXPECT_EQ(error_loading(path), path + ":1:1: not UTF-8 text (byte 0xED); a model file is Keras "
-                                        "JSON or Keras lines text");
+  EXPECT_EQ(error_loading(path), path +
+                                     ":1:1: not UTF-8 text (byte 0xED); a model file is Keras "
+                                     "JSON or Keras lines text");
   path = write("x\xE2\x82");  // truncated sequence, column 2
-  EXPECT_EQ(error_loading(path), path + ":1:2: not UTF-8 text (byte 0xE2); a model file is Keras "
-                                        "JSON or Keras lines text");
+  EXPECT_EQ(error_loading(path), path +
+                                     ":1:2: not UTF-8 text (byte 0xE2); a model file is Keras "
+                                     "JSON or Keras lines text");
 }
 
 TEST_F(ModelFile, Empty) {
