@@ -32,9 +32,11 @@ class Dense : public Layer {
  public:
   explicit Dense(Config config) : Layer(std::move(config)) {
     const Config& c = this->config();
-    const Json& units = c.json()["units"];
-    if (!units.is_number_integer() || units.get<std::int64_t>() <= 0 ||
-        (units.is_number_unsigned() && units.get<std::uint64_t>() > std::uint64_t(INT64_MAX)))
+    const Json& units = c.json().at("units");
+    const bool fits =
+        units.is_number_integer() &&
+        !(units.is_number_unsigned() && units.get<std::uint64_t>() > std::uint64_t(INT64_MAX));
+    if (!fits || units.get<std::int64_t>() <= 0)
       c.fail("units", fmt::format("Received an invalid value for `units`, expected a positive "
                                   "integer. Received: units={}",
                                   python_repr(units)));

@@ -38,7 +38,7 @@ class Pooling : public Layer {
       for (Dim s : window_.strides)
         if (s == 0)
           c.fail("strides", fmt::format("Stride must be > 0, but got 0. Received: strides={}",
-                                        python_repr(c.json()["strides"])));
+                                        python_repr(c.json().at("strides"))));
     }
     window_.dilation.assign(rank, 1);
     window_.padding = c.padding("padding");
@@ -61,16 +61,27 @@ class Pooling : public Layer {
     out.add(fmt::format("{} pooling, pool {} stride {}", max_ ? "max" : "average",
                         dims_to_x(window_.kernel), dims_to_x(window_.strides)));
     explain_window(out, input_shape(), channels_first_, window_);
+    if (pads_somewhere())
+      out.add(max_ ? "same padding: padded positions never win the max (they count as -inf)"
+                   : "same padding: padded positions are left out of the average (the divisor "
+                     "counts real inputs only)");
     const Dim channels = channel_dim(input_shape(), channels_first_);
     out.add(fmt::format("channels: {} (unchanged: each channel is pooled separately)",
                         channels == kNone ? std::string("None") : std::to_string(channels)));
-    if (window_.padding == Padding::kSame)
-      out.add(max_ ? "  padded positions never win the max (they count as -inf)"
-                   : "  padded positions are left out of the average (divisor = real inputs)");
     out.add("params: 0 (pooling has no weights)");
   }
 
  private:
+  // Whether SAME padding adds any zeros on this input (reference §1.6 then matters).
+  bool pads_somewhere() const {
+    if (window_.padding != Padding::kSame) return false;
+    const std::vector<Dim> in = spatial_dims(input_shape(), channels_first_);
+    for (std::size_t i = 0; i < in.size(); ++i)
+      if (in[i] != kNone && same_padding(in[i], window_.kernel[i], window_.strides[i]).total > 0)
+        return true;
+    return false;
+  }
+
   std::size_t rank_;
   bool max_;
   Window window_;

@@ -5,7 +5,6 @@
 #include <algorithm>
 
 #include "families.hpp"
-#include "window.hpp"
 
 namespace stride::layers {
 
@@ -29,9 +28,11 @@ std::string star_join(const std::vector<Dim>& dims) {
   return out;
 }
 
-// checked_product, with an overflow reported as this layer's error.
+// checked_product, with an overflow reported as this layer's error. Any
+// unknown dim makes the product unknown, whatever the others are (as Keras).
 Dim product_or_fail(const Layer& layer, const std::vector<Dim>& dims, const std::string& what,
                     const Shape& input) {
+  if (std::find(dims.begin(), dims.end(), kNone) != dims.end()) return kNone;
   try {
     return checked_product(dims, what);
   } catch (const Error& e) {
@@ -82,7 +83,7 @@ class Reshape : public Layer {
  public:
   explicit Reshape(Config config) : Layer(std::move(config)) {
     const Config& c = this->config();
-    const Json& t = c.json()["target_shape"];
+    const Json& t = c.json().at("target_shape");
     const std::string received = "Received: target_shape=" + python_repr(t);
     if (!t.is_array())
       c.fail("target_shape", "`target_shape` must be a tuple of integers. " + received);
@@ -140,7 +141,7 @@ class Reshape : public Layer {
 
   void explain(Explanation& out) const override {
     const std::vector<Dim> in = non_batch(input_shape());
-    const Dim in_size = checked_product(in, "Reshape input size");
+    const Dim in_size = product_or_fail(*this, in, "Reshape input size", input_shape());
     const auto unknown = std::find(target_.begin(), target_.end(), -1);
     if (in_size == kNone) {
       out.add(fmt::format("input size {} is unknown{}", star_join(in),
@@ -157,7 +158,6 @@ class Reshape : public Layer {
                           known.empty() ? std::string("1") : star_join(known),
                           in_size / known_size));
     }
-    out.add(fmt::format("output: {} (batch kept)", shape_to_python(output_shape())));
     out.add("params: 0");
   }
 
@@ -171,7 +171,7 @@ class Permute : public Layer {
  public:
   explicit Permute(Config config) : Layer(std::move(config)) {
     const Config& c = this->config();
-    const Json& d = c.json()["dims"];
+    const Json& d = c.json().at("dims");
     const std::string message = fmt::format(
         "Invalid permutation argument `dims` for Permute Layer. The set of indices in `dims` "
         "must be consecutive and start from 1. Received dims={}",
@@ -202,7 +202,6 @@ class Permute : public Layer {
       out.add(fmt::format("output axis {} = input axis {} ({})", i + 1, dims_[i],
                           d == kNone ? std::string("None") : std::to_string(d)));
     }
-    out.add(fmt::format("{} -> {}", shape_to_python(in), shape_to_python(output_shape())));
     out.add("params: 0");
   }
 

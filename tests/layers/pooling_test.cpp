@@ -137,6 +137,20 @@ TEST(Pooling, ExplainShowsTheRounding) {
   EXPECT_NE(s.find("odd row goes to the bottom"), std::string::npos) << s;
 }
 
+TEST(Pooling, ExplainSaysHowPaddingEntersTheResult) {
+  // pool 3, stride 2, same on 7: total padding (4 - 1) * 2 + 3 - 7 = 2 > 0 (reference §1.6).
+  const std::string avg =
+      explain_text(*built("AveragePooling2D", {3, 2, "same"}, Json::object(), {kNone, 7, 7, 1}));
+  EXPECT_NE(avg.find("left out of the average"), std::string::npos) << avg;
+  const std::string max =
+      explain_text(*built("MaxPooling2D", {3, 2, "same"}, Json::object(), {kNone, 7, 7, 1}));
+  EXPECT_NE(max.find("never win the max"), std::string::npos) << max;
+  // pool 2, stride 2, same on 8: total (4 - 1) * 2 + 2 - 8 = 0, nothing padded, no note.
+  const std::string none =
+      explain_text(*built("MaxPooling2D", {2, 2, "same"}, Json::object(), {kNone, 8, 8, 1}));
+  EXPECT_EQ(none.find("padded positions"), std::string::npos) << none;
+}
+
 TEST(Pooling, Errors) {
   struct ErrorCase {
     const char* cls;

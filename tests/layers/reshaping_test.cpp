@@ -36,8 +36,10 @@ TEST(Reshaping, OutputShapes) {
       {"Flatten", {}, none, {kNone, 10, 64}, {kNone, 640}},      // Keras docstring
       {"Flatten", {}, none, {kNone}, {kNone, 1}},                // batch only: (batch, 1)
       {"Flatten", {}, none, {kNone, kNone, 4}, {kNone, kNone}},  // None makes the product None
-      {"Flatten", {}, first, {kNone, 3, 4, 5}, {kNone, 60}},     // 3*4*5, order aside
-      {"Flatten", {}, none, {8, 2, 3}, {8, 6}},                  // batch kept
+      // An unknown dim wins even over a known part that would overflow: (2^32)^2 = 2^64.
+      {"Flatten", {}, none, {kNone, kNone, Dim{1} << 32, Dim{1} << 32}, {kNone, kNone}},
+      {"Flatten", {}, first, {kNone, 3, 4, 5}, {kNone, 60}},  // 3*4*5, order aside
+      {"Flatten", {}, none, {8, 2, 3}, {8, 6}},               // batch kept
       // Reshape: -1 = input size / product of the known target dims.
       {"Reshape", {{-1, 4}}, none, {kNone, 8, 2}, {kNone, 4, 4}},      // 16 / 4
       {"Reshape", {{3, 4}}, none, {kNone, 12}, {kNone, 3, 4}},         // 12 = 3*4
@@ -49,6 +51,7 @@ TEST(Reshaping, OutputShapes) {
       // An unknown input dim leaves -1 unknown and checks nothing else.
       {"Reshape", {{-1, 4}}, none, {kNone, kNone, 2}, {kNone, kNone, 4}},
       {"Reshape", {{2, 8}}, none, {kNone, kNone, 2}, {kNone, 2, 8}},
+      {"Reshape", {{-1}}, none, {kNone, kNone, Dim{1} << 32, Dim{1} << 32}, {kNone, kNone}},
       {"Reshape", {{6}}, none, {4, 2, 3}, {4, 6}},  // batch kept, 2*3 = 6
       // Permute: output axis i = input axis dims[i] (1-based).
       {"Permute", {{2, 1}}, none, {kNone, 10, 64}, {kNone, 64, 10}},
@@ -91,6 +94,11 @@ TEST(Reshaping, Explain) {
       explain_text(*built("Reshape", {{2, -1, 2}}, Json::object(), {kNone, 8, 2}));
   EXPECT_NE(two.find("input size 8*2 = 16"), std::string::npos) << two;
   EXPECT_NE(two.find("-1 = 16 / (2*2) = 4"), std::string::npos) << two;
+
+  // None in the input: -1 stays None, whatever the known part is.
+  const std::string unknown = explain_text(
+      *built("Reshape", {{-1}}, Json::object(), {kNone, kNone, Dim{1} << 32, Dim{1} << 32}));
+  EXPECT_NE(unknown.find("so -1 stays None"), std::string::npos) << unknown;
 
   const std::string permute =
       explain_text(*built("Permute", {{2, 1}}, Json::object(), {kNone, 10, 64}));
