@@ -1,6 +1,7 @@
 // The output-size arithmetic of the seeds, once. See include/stride/shape.hpp.
-#include <algorithm>
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "stride/error.hpp"
 #include "stride/shape.hpp"
@@ -22,7 +23,9 @@ std::string shape_to_python(const Shape& shape) {
   return "(" + join_dims(shape) + (shape.size() == 1 ? ",)" : ")");
 }
 
-std::string shape_to_keras3(const Shape& shape) { return "(" + join_dims(shape) + ")"; }
+std::string shape_to_keras3(const Shape& shape) {
+  return "(" + join_dims(shape) + ")";
+}
 
 std::string dims_to_x(const std::vector<Dim>& dims) {
   std::string out;
@@ -35,9 +38,12 @@ std::string dims_to_x(const std::vector<Dim>& dims) {
 
 const char* padding_name(Padding p) {
   switch (p) {
-    case Padding::kValid: return "valid";
-    case Padding::kSame: return "same";
-    case Padding::kCausal: return "causal";
+    case Padding::kValid:
+      return "valid";
+    case Padding::kSame:
+      return "same";
+    case Padding::kCausal:
+      return "causal";
   }
   return "?";
 }
@@ -48,15 +54,24 @@ Dim floor_div(Dim a, Dim b) {
   return q;
 }
 
+namespace {
+// ceil(a / b) for a >= 0, b > 0, without computing a + b - 1.
+Dim ceil_div(Dim a, Dim b) {
+  return a / b + (a % b != 0 ? 1 : 0);
+}
+}  // namespace
+
 Dim effective_kernel(Dim k, Dim dilation) {
   return checked_add(checked_mul(k - 1, dilation, "dilated kernel size"), 1, "dilated kernel size");
 }
 
 Dim conv_output_length(Dim in, Dim kernel, Padding padding, Dim stride, Dim dilation) {
   if (in == kNone) return kNone;
-  const Dim k_eff = effective_kernel(kernel, dilation);
-  const Dim n = padding == Padding::kValid ? in - k_eff + 1 : in;
-  return floor_div(n + stride - 1, stride);
+  // Written so that no intermediate overflows for inputs near INT64_MAX:
+  // valid = floor((in - k_eff) / s) + 1, same/causal = ceil(in / s).
+  if (padding == Padding::kValid)
+    return floor_div(in - effective_kernel(kernel, dilation), stride) + 1;
+  return ceil_div(in, stride);
 }
 
 Dim deconv_output_length(Dim in, Dim kernel, Padding padding, std::optional<Dim> output_padding,
@@ -75,9 +90,10 @@ Dim deconv_output_length(Dim in, Dim kernel, Padding padding, std::optional<Dim>
 
 PaddingSplit same_padding(Dim in, Dim kernel, Dim stride, Dim dilation) {
   const Dim k_eff = effective_kernel(kernel, dilation);
-  const Dim out = floor_div(in + stride - 1, stride);
+  const Dim out = ceil_div(in, stride);
   PaddingSplit split;
-  split.total = std::max<Dim>((out - 1) * stride + k_eff - in, 0);
+  // (out - 1) * s <= in - 1, so only adding k_eff can overflow.
+  split.total = std::max<Dim>(checked_add((out - 1) * stride - in, k_eff, "SAME padding"), 0);
   split.before = split.total / 2;
   split.after = split.total - split.before;
   return split;
@@ -96,12 +112,13 @@ WindowDim window_dim(Dim in, Dim kernel, Padding padding, Dim stride, Dim dilati
   if (padding == Padding::kValid) {
     w.numerator = in - w.k_eff;
     w.exact = w.numerator % stride == 0;
-    // The last window starts at (out-1)*s and ends at (out-1)*s + k_eff; rows after that are never read.
+    // The last window starts at (out-1)*s and ends at (out-1)*s + k_eff; rows after that are never
+    // read.
     if (w.out > 0) w.unreached = in - ((w.out - 1) * stride + w.k_eff);
   } else if (padding == Padding::kCausal) {
     w.numerator = in;
     w.exact = in % stride == 0;
-    w.pad.total = w.pad.before = (kernel - 1) * dilation;  // all on the left
+    w.pad.total = w.pad.before = w.k_eff - 1;  // (k - 1) * d, all on the left
   } else {
     w.numerator = in;
     w.exact = in % stride == 0;

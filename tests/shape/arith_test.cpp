@@ -28,11 +28,11 @@ TEST(ConvOutputLength, Table) {
       {26, 2, 2, 1, Padding::kValid, 13},
       {13, 3, 1, 1, Padding::kValid, 11},
       {11, 2, 2, 1, Padding::kValid, 5},
-      {10, 3, 1, 2, Padding::kValid, 6},   // k_eff 5: 10 - 5 + 1
+      {10, 3, 1, 2, Padding::kValid, 6},  // k_eff 5: 10 - 5 + 1
       {10, 3, 1, 2, Padding::kSame, 10},
-      {7, 3, 3, 1, Padding::kValid, 2},    // floor(4/3) + 1
-      {7, 3, 3, 1, Padding::kSame, 3},     // ceil(7/3)
-      {1, 3, 1, 1, Padding::kValid, -1},   // window larger: floor division (§1.1 note)
+      {7, 3, 3, 1, Padding::kValid, 2},   // floor(4/3) + 1
+      {7, 3, 3, 1, Padding::kSame, 3},    // ceil(7/3)
+      {1, 3, 1, 1, Padding::kValid, -1},  // window larger: floor division (§1.1 note)
       {2, 3, 1, 1, Padding::kValid, 0},
       {1, 4, 2, 1, Padding::kValid, -1},
       {5, 1, 1, 1, Padding::kCausal, 5},
@@ -42,11 +42,19 @@ TEST(ConvOutputLength, Table) {
         << "in=" << c.in << " k=" << c.k << " s=" << c.s << " d=" << c.d;
   }
   EXPECT_EQ(conv_output_length(kNone, 3, Padding::kValid, 1), kNone);
+  // Near INT64_MAX nothing may overflow: (2^63 - 1 - 1) / 2 + 1 = 2^62; ceil((2^63 - 1) / 2) =
+  // 2^62.
+  const Dim big = INT64_MAX;
+  EXPECT_EQ(conv_output_length(big, 1, Padding::kValid, 2), Dim{1} << 62);
+  EXPECT_EQ(conv_output_length(big, 1, Padding::kSame, 2), Dim{1} << 62);
+  EXPECT_EQ(same_padding(big, 1, 2).total, 0);  // (2^62 - 1) * 2 + 1 - (2^63 - 1) = 0
 }
 
 TEST(SamePadding, SplitPutsTheOddPixelAfter) {
   // Reference §1.5 worked examples.
-  struct Case { Dim in, k, s, total, before, after; };
+  struct Case {
+    Dim in, k, s, total, before, after;
+  };
   const Case cases[] = {{28, 3, 2, 1, 0, 1}, {5, 3, 2, 2, 1, 1}, {4, 3, 1, 2, 1, 1},
                         {4, 4, 1, 3, 1, 2},  {7, 2, 2, 1, 0, 1}, {16, 3, 2, 1, 0, 1},
                         {8, 3, 2, 1, 0, 1},  {6, 2, 2, 0, 0, 0}};
