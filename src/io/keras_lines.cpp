@@ -34,12 +34,29 @@ bool is_object_module(const std::string& p) {
 
 // Methods of a Keras model that do not change its architecture.
 bool is_model_method(const std::string& m) {
-  static const char* const kMethods[] = {
-      "summary",        "compile",         "fit",          "evaluate",      "predict",
-      "save",           "save_weights",    "load_weights", "to_json",       "get_config",
-      "count_params",   "fit_generator",   "train_on_batch", "test_on_batch", "predict_on_batch",
-      "get_layer",      "get_weights",     "set_weights",  "export",        "evaluate_generator",
-      "predict_generator", "reset_states", "add"};
+  static const char* const kMethods[] = {"summary",
+                                         "compile",
+                                         "fit",
+                                         "evaluate",
+                                         "predict",
+                                         "save",
+                                         "save_weights",
+                                         "load_weights",
+                                         "to_json",
+                                         "get_config",
+                                         "count_params",
+                                         "fit_generator",
+                                         "train_on_batch",
+                                         "test_on_batch",
+                                         "predict_on_batch",
+                                         "get_layer",
+                                         "get_weights",
+                                         "set_weights",
+                                         "export",
+                                         "evaluate_generator",
+                                         "predict_generator",
+                                         "reset_states",
+                                         "add"};
   return std::find(std::begin(kMethods), std::end(kMethods), m) != std::end(kMethods);
 }
 
@@ -77,8 +94,7 @@ class Reader : public python::Scope {
                   "expected a layer call such as \"MaxPooling2D(2, strides=2)\"");
     std::size_t e = 0;
     while (t_[e].kind != Tok::kNewline) ++e;
-    if (t_[e + 1].kind != Tok::kEnd)
-      throw Error(loc(t_[e + 1]), "expected a single layer call");
+    if (t_[e + 1].kind != Tok::kEnd) throw Error(loc(t_[e + 1]), "expected a single layer call");
     const Value v = parse_all(0, e);
     if (v.kind != Value::kCall || v.path.back() == "Sequential" || v.path.back() == "Model")
       throw Error(v.loc, "expected a layer call such as \"MaxPooling2D(2, strides=2)\"");
@@ -157,10 +173,11 @@ class Reader : public python::Scope {
       model_loc_ = v.name_loc;
       bare_ = true;
     } else if (!bare_) {
-      throw Error(v.name_loc, fmt::format("a layer call on a line of its own, but the model is "
-                                          "defined at line {}: add the layer with {}.add(...) or "
-                                          "in the Sequential list",
-                                          model_loc_.line, model_var_.empty() ? "model" : model_var_));
+      throw Error(v.name_loc,
+                  fmt::format("a layer call on a line of its own, but the model is "
+                              "defined at line {}: add the layer with {}.add(...) or "
+                              "in the Sequential list",
+                              model_loc_.line, model_var_.empty() ? "model" : model_var_));
     }
     add_layer(v);
   }
@@ -171,11 +188,13 @@ class Reader : public python::Scope {
     for (std::size_t i = b; i < e; ++i) {
       if (t_[i].kind != Tok::kOp) continue;
       const std::string& op = t_[i].text;
-      if (op == "(" || op == "[" || op == "{") ++depth;
-      else if (op == ")" || op == "]" || op == "}") --depth;
-      else if (depth == 0 && (op == "=" || op == ":" || (op.size() >= 2 && op.back() == '=' &&
-                                                         op != "==" && op != "!=" && op != "<=" &&
-                                                         op != ">=")))
+      if (op == "(" || op == "[" || op == "{")
+        ++depth;
+      else if (op == ")" || op == "]" || op == "}")
+        --depth;
+      else if (depth == 0 && (op == "=" || op == ":" ||
+                              (op.size() >= 2 && op.back() == '=' && op != "==" && op != "!=" &&
+                               op != "<=" && op != ">=")))
         return true;
     }
     return false;
@@ -253,9 +272,10 @@ class Reader : public python::Scope {
       if (t.kind == Tok::kName) {
         if (t.text != "as" && t_[b].text == "from" && !(i + 1 < e && t_[i + 1].text == "as"))
           imported_.insert(t.text);
-        if (t.text == "as" && i + 1 < e && t_[b].text == "from") imported_.insert(t_[i + 1].text), ++i;
-      } else if (!(t.kind == Tok::kOp &&
-                   (t.text == "." || t.text == "," || t.text == "(" || t.text == ")" || t.text == "*"))) {
+        if (t.text == "as" && i + 1 < e && t_[b].text == "from")
+          imported_.insert(t_[i + 1].text), ++i;
+      } else if (!(t.kind == Tok::kOp && (t.text == "." || t.text == "," || t.text == "(" ||
+                                          t.text == ")" || t.text == "*"))) {
         throw Error(loc(t), "unexpected token in an import statement");
       }
     }
@@ -265,14 +285,15 @@ class Reader : public python::Scope {
                           std::size_t e) {
     try {
       Value v = parse_all(head, e, /*tuple=*/true);
-      const bool layer_list =
-          v.kind == Value::kList && !v.items.empty() &&
-          std::all_of(v.items.begin(), v.items.end(), [&](const Value& x) {
-            return x.kind == Value::kLayerVar ||
-                   (x.kind == Value::kCall && is_layer_or_model(x.path));
-          });
-      if (layer_list) vars_[target] = Var{Json(), std::move(v), 0};
-      else vars_[target] = Var{python::to_json(v, *this), std::nullopt, 0};
+      const bool layer_list = v.kind == Value::kList && !v.items.empty() &&
+                              std::all_of(v.items.begin(), v.items.end(), [&](const Value& x) {
+                                return x.kind == Value::kLayerVar ||
+                                       (x.kind == Value::kCall && is_layer_or_model(x.path));
+                              });
+      if (layer_list)
+        vars_[target] = Var{Json(), std::move(v), 0};
+      else
+        vars_[target] = Var{python::to_json(v, *this), std::nullopt, 0};
     } catch (const NotLiteral&) {
       not_model_code(b, e);
     }
@@ -288,8 +309,8 @@ class Reader : public python::Scope {
     if (v.kind != Value::kCall) not_model_code(b, e);
     const std::string what = path[0] + "." + method + "()";
     if (v.items.size() != 1)
-      throw Error(v.name_loc, fmt::format("{} takes exactly one argument ({} given)", what,
-                                          v.items.size()));
+      throw Error(v.name_loc,
+                  fmt::format("{} takes exactly one argument ({} given)", what, v.items.size()));
     if (method == "build") return build_input(v.items[0], what);
     if (!model_) {  // `model.add(...)` lines without `model = Sequential()`
       model_.emplace("sequential");
@@ -337,7 +358,8 @@ class Reader : public python::Scope {
       std::string key = v.keywords[i];
       if (key.empty()) {
         if (positional >= 2)
-          throw Error(v.arg_locs[i], "Sequential: takes at most 2 positional arguments (layers, name)");
+          throw Error(v.arg_locs[i],
+                      "Sequential: takes at most 2 positional arguments (layers, name)");
         key = positional++ == 0 ? "layers" : "name";
       }
       if (key == "layers") {

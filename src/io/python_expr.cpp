@@ -18,36 +18,41 @@ constexpr std::size_t kMaxStringBytes = 1 << 20;
 
 bool is_python_keyword(const std::string& s) {
   static const char* const kKeywords[] = {
-      "and",  "as",     "assert", "async",  "await",  "break",  "class",    "continue",
-      "def",  "del",    "elif",   "else",   "except", "finally", "for",     "from",
-      "global", "if",   "import", "in",     "is",     "lambda", "nonlocal", "not",
-      "or",   "pass",   "raise",  "return", "try",    "while",  "with",     "yield"};
+      "and",    "as",   "assert", "async",  "await",  "break",   "class",    "continue",
+      "def",    "del",  "elif",   "else",   "except", "finally", "for",      "from",
+      "global", "if",   "import", "in",     "is",     "lambda",  "nonlocal", "not",
+      "or",     "pass", "raise",  "return", "try",    "while",   "with",     "yield"};
   return std::find(std::begin(kKeywords), std::end(kKeywords), s) != std::end(kKeywords);
 }
 
 // Valid Python operators the reader has no use for.
 bool is_unsupported_operator(const std::string& op) {
-  static const char* const kOps[] = {"==", "!=", "<",  ">",  "<=", ">=", "<<", ">>", "&", "|",
-                                     "^",  "@",  ":=", "->", ":",  "+=", "-=", "*=", "/=",
-                                     "//=", "%=", "**=", "&=", "|=", "^=", "@=", ">>=", "<<=",
-                                     "..."};
+  static const char* const kOps[] = {
+      "==", "!=", "<",  ">",  "<=",  ">=", "<<",  ">>", "&",  "|",  "^",  "@",   ":=",  "->", ":",
+      "+=", "-=", "*=", "/=", "//=", "%=", "**=", "&=", "|=", "^=", "@=", ">>=", "<<=", "..."};
   return std::find(std::begin(kOps), std::end(kOps), op) != std::end(kOps);
 }
 
 std::string token_text(const Token& t) {
   switch (t.kind) {
-    case Tok::kNewline: return "end of line";
-    case Tok::kEnd: return "end of file";
-    case Tok::kString: return "string " + python_repr(Json(t.text));
-    default: return "'" + t.text + "'";
+    case Tok::kNewline:
+      return "end of line";
+    case Tok::kEnd:
+      return "end of file";
+    case Tok::kString:
+      return "string " + python_repr(Json(t.text));
+    default:
+      return "'" + t.text + "'";
   }
 }
 
 // Depth and size of a value, so that nothing built from variables can grow
 // without bound.
 void measure(const Json& v, const SourceLoc& loc, int depth, std::size_t& nodes) {
-  if (depth > kMaxDepth) throw Error(loc, fmt::format("value nested too deeply (more than {} levels)", kMaxDepth));
-  if (++nodes > kMaxNodes) throw Error(loc, fmt::format("value too large (more than {} elements)", kMaxNodes));
+  if (depth > kMaxDepth)
+    throw Error(loc, fmt::format("value nested too deeply (more than {} levels)", kMaxDepth));
+  if (++nodes > kMaxNodes)
+    throw Error(loc, fmt::format("value too large (more than {} elements)", kMaxNodes));
   if (v.is_string() && v.get_ref<const std::string&>().size() > kMaxStringBytes)
     throw Error(loc, "string value too long");
   if (v.is_structured())
@@ -68,8 +73,12 @@ Value literal(Json v, SourceLoc loc) {
   return out;
 }
 
-bool is_int(const Json& v) { return v.is_number_integer(); }
-bool is_num(const Json& v) { return v.is_number() && !v.is_boolean(); }
+bool is_int(const Json& v) {
+  return v.is_number_integer();
+}
+bool is_num(const Json& v) {
+  return v.is_number() && !v.is_boolean();
+}
 
 [[noreturn]] void operand_error(const std::string& op, const Json& a, const Json& b,
                                 const SourceLoc& loc) {
@@ -80,15 +89,19 @@ bool is_num(const Json& v) { return v.is_number() && !v.is_boolean(); }
 Json int_op(const std::string& op, std::int64_t a, std::int64_t b, const SourceLoc& loc) {
   std::int64_t r = 0;
   bool overflow = false;
-  if (op == "+") overflow = __builtin_add_overflow(a, b, &r);
-  else if (op == "-") overflow = __builtin_sub_overflow(a, b, &r);
-  else if (op == "*") overflow = __builtin_mul_overflow(a, b, &r);
+  if (op == "+")
+    overflow = __builtin_add_overflow(a, b, &r);
+  else if (op == "-")
+    overflow = __builtin_sub_overflow(a, b, &r);
+  else if (op == "*")
+    overflow = __builtin_mul_overflow(a, b, &r);
   else if (op == "/") {
     if (b == 0) throw Error(loc, "division by zero");
     return static_cast<double>(a) / static_cast<double>(b);
   } else if (op == "//" || op == "%") {
     if (b == 0) throw Error(loc, "integer division or modulo by zero");
-    if (a == INT64_MIN && b == -1) overflow = true;
+    if (a == INT64_MIN && b == -1)
+      overflow = true;
     else {
       r = op == "//" ? floor_div(a, b) : a - floor_div(a, b) * b;
     }
@@ -108,15 +121,22 @@ Json int_op(const std::string& op, std::int64_t a, std::int64_t b, const SourceL
 
 Json float_op(const std::string& op, double a, double b, const SourceLoc& loc) {
   double r = 0;
-  if (op == "+") r = a + b;
-  else if (op == "-") r = a - b;
-  else if (op == "*") r = a * b;
-  else if (op == "**") r = std::pow(a, b);
+  if (op == "+")
+    r = a + b;
+  else if (op == "-")
+    r = a - b;
+  else if (op == "*")
+    r = a * b;
+  else if (op == "**")
+    r = std::pow(a, b);
   else {
     if (b == 0) throw Error(loc, "float division by zero");
-    if (op == "/") r = a / b;
-    else if (op == "//") r = std::floor(a / b);
-    else r = a - std::floor(a / b) * b;
+    if (op == "/")
+      r = a / b;
+    else if (op == "//")
+      r = std::floor(a / b);
+    else
+      r = a - std::floor(a / b) * b;
   }
   if (!std::isfinite(r)) throw Error(loc, fmt::format("numerical result out of range in {}", op));
   return r;
@@ -193,8 +213,8 @@ class Parser {
   struct Nest {
     Nest(Parser& p) : p_(p) {
       if (++p_.depth_ > kMaxDepth)
-        throw Error(p_.here(), fmt::format("expression nested too deeply (more than {} levels)",
-                                           kMaxDepth));
+        throw Error(p_.here(),
+                    fmt::format("expression nested too deeply (more than {} levels)", kMaxDepth));
     }
     ~Nest() { --p_.depth_; }
     Parser& p_;
@@ -220,12 +240,11 @@ class Parser {
   void expect_separator(const char* close) {
     if (at_op(",") || at_op(close)) return;
     const Token& t = cur();
-    const bool starts_value = t.kind == Tok::kInt || t.kind == Tok::kFloat ||
-                              t.kind == Tok::kString ||
-                              (t.kind == Tok::kName && !is_python_keyword(t.text)) ||
-                              (t.kind == Tok::kOp && (t.text == "(" || t.text == "[" || t.text == "{"));
-    if (starts_value)
-      throw Error(here(), fmt::format("missing comma before {}", token_text(t)));
+    const bool starts_value =
+        t.kind == Tok::kInt || t.kind == Tok::kFloat || t.kind == Tok::kString ||
+        (t.kind == Tok::kName && !is_python_keyword(t.text)) ||
+        (t.kind == Tok::kOp && (t.text == "(" || t.text == "[" || t.text == "{"));
+    if (starts_value) throw Error(here(), fmt::format("missing comma before {}", token_text(t)));
     unexpected(fmt::format("',' or '{}'", close));
   }
 
@@ -264,8 +283,10 @@ class Parser {
       if (op.text == "-" && i == INT64_MIN) throw Error(loc, "integer overflow in negation");
       return literal(op.text == "-" ? -i : i, loc);
     }
-    if (op.text != "~" && is_num(x)) return literal(op.text == "-" ? -x.get<double>() : x.get<double>(), loc);
-    throw Error(loc, fmt::format("bad operand type for unary {}: '{}'", op.text, python_type_name(x)));
+    if (op.text != "~" && is_num(x))
+      return literal(op.text == "-" ? -x.get<double>() : x.get<double>(), loc);
+    throw Error(loc,
+                fmt::format("bad operand type for unary {}: '{}'", op.text, python_type_name(x)));
   }
 
   Value power() {
@@ -281,8 +302,7 @@ class Parser {
     for (;;) {
       if (at_op(".")) {
         if (v.kind != Value::kName ||
-            (v.path.size() == 1 &&
-             (scope_.literal(v.path[0]) || scope_.is_layer_var(v.path[0]))))
+            (v.path.size() == 1 && (scope_.literal(v.path[0]) || scope_.is_layer_var(v.path[0]))))
           throw NotLiteral(here(), "attribute access on a value is not supported");
         next();
         if (cur().kind != Tok::kName) unexpected("a name after '.'");
@@ -294,8 +314,8 @@ class Parser {
                                               "`{}` on a tensor is Keras's functional API",
                                               call_text(v)));
         if (v.kind != Value::kName)
-          throw NotLiteral(here(), fmt::format("{} is not callable",
-                                               v.kind == Value::kLiteral ? python_repr(v.json)
+          throw NotLiteral(here(), fmt::format("{} is not callable", v.kind == Value::kLiteral
+                                                                         ? python_repr(v.json)
                                                                          : std::string("this")));
         call_args(v);
       } else if (at_op("[")) {
@@ -347,13 +367,18 @@ class Parser {
     const Token& t = cur();
     const SourceLoc loc = here();
     switch (t.kind) {
-      case Tok::kInt: next(); return literal(t.integer, loc);
-      case Tok::kFloat: next(); return literal(t.number, loc);
+      case Tok::kInt:
+        next();
+        return literal(t.integer, loc);
+      case Tok::kFloat:
+        next();
+        return literal(t.number, loc);
       case Tok::kString: {
         std::string s;
         while (cur().kind == Tok::kString) {
           if (cur().fstring) throw NotLiteral(here(), "f-strings are not supported");
-          if (s.size() + cur().text.size() > kMaxStringBytes) throw Error(loc, "string value too long");
+          if (s.size() + cur().text.size() > kMaxStringBytes)
+            throw Error(loc, "string value too long");
           s += next().text;
         }
         return literal(std::move(s), loc);
@@ -372,7 +397,8 @@ class Parser {
         if (t.text == "(" || t.text == "[") return sequence();
         if (t.text == "{") return dict();
         break;
-      default: break;
+      default:
+        break;
     }
     unexpected("a value");
   }
@@ -430,8 +456,10 @@ class Parser {
     if (all_literal) {
       Json j = is_dict ? Json::object() : Json::array();
       for (std::size_t i = 0; i < items.size(); ++i) {
-        if (is_dict) j[keys[i]] = std::move(items[i].json);
-        else j.push_back(std::move(items[i].json));
+        if (is_dict)
+          j[keys[i]] = std::move(items[i].json);
+        else
+          j.push_back(std::move(items[i].json));
       }
       return literal(checked(std::move(j), loc), loc);
     }
@@ -479,7 +507,8 @@ bool is_keras_object_call(const Value& call, const Scope& scope) {
 
 Json to_json(const Value& v, const Scope& scope) {
   switch (v.kind) {
-    case Value::kLiteral: return v.json;
+    case Value::kLiteral:
+      return v.json;
     case Value::kName:
       if (v.path.size() > 1 || scope.is_imported(v.path[0])) return v.path.back();
       throw NotLiteral(v.loc, fmt::format("unknown name `{}`", v.path[0]));
@@ -495,8 +524,8 @@ Json to_json(const Value& v, const Scope& scope) {
                                             "not used as a value",
                                             call_text(v)));
       if (!is_keras_object_call(v, scope))
-        throw NotLiteral(v.name_loc, fmt::format("`{}` is not a literal value or a Keras object",
-                                                 call_text(v)));
+        throw NotLiteral(
+            v.name_loc, fmt::format("`{}` is not a literal value or a Keras object", call_text(v)));
       const std::string cls = class_of(last);
       const std::vector<std::string> params = object_params(cls);
       Json config = Json::object();
@@ -523,8 +552,10 @@ Json to_json(const Value& v, const Scope& scope) {
       const bool is_dict = v.kind == Value::kDict;
       Json j = is_dict ? Json::object() : Json::array();
       for (std::size_t i = 0; i < v.items.size(); ++i) {
-        if (is_dict) j[v.keywords[i]] = to_json(v.items[i], scope);
-        else j.push_back(to_json(v.items[i], scope));
+        if (is_dict)
+          j[v.keywords[i]] = to_json(v.items[i], scope);
+        else
+          j.push_back(to_json(v.items[i], scope));
       }
       return checked(std::move(j), v.loc);
     }

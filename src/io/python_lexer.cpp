@@ -10,11 +10,15 @@ namespace stride::python {
 
 namespace {
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
 bool is_ident_start(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
 }
-bool is_ident(char c) { return is_ident_start(c) || is_digit(c); }
+bool is_ident(char c) {
+  return is_ident_start(c) || is_digit(c);
+}
 
 // Length of the UTF-8 sequence starting at s[i], or 0 if it is not valid
 // (overlong forms, surrogates and code points above U+10FFFF are invalid).
@@ -24,10 +28,14 @@ std::size_t utf8_length(std::string_view s, std::size_t i) {
   if (c < 0x80) return 1;
   std::size_t n;
   unsigned lo = 0x80, hi = 0xBF;
-  if (c >= 0xC2 && c <= 0xDF) n = 2;
-  else if (c >= 0xE0 && c <= 0xEF) n = 3, lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
-  else if (c >= 0xF0 && c <= 0xF4) n = 4, lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
-  else return 0;
+  if (c >= 0xC2 && c <= 0xDF)
+    n = 2;
+  else if (c >= 0xE0 && c <= 0xEF)
+    n = 3, lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
+  else if (c >= 0xF0 && c <= 0xF4)
+    n = 4, lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
+  else
+    return 0;
   if (i + n > s.size()) return 0;
   if (b(i + 1) < lo || b(i + 1) > hi) return 0;
   for (std::size_t k = 2; k < n; ++k)
@@ -163,10 +171,10 @@ class Lexer {
 
   void op() {
     static const char* const kOps[] = {
-        "**=", "//=", ">>=", "<<=", "...", "->", ":=", "**", "//", "==", "!=", "<=", ">=",
-        "<<",  ">>",  "+=",  "-=",  "*=",  "/=", "%=", "&=", "|=", "^=", "@=", "(",  ")",
-        "[",   "]",   "{",   "}",   ",",   ":",  ".",  ";",  "=",  "+",  "-",  "*",  "/",
-        "%",   "<",   ">",   "&",   "|",   "^",  "~",  "@"};
+        "**=", "//=", ">>=", "<<=", "...", "->", ":=", "**", "//", "==", "!=", "<=",
+        ">=",  "<<",  ">>",  "+=",  "-=",  "*=", "/=", "%=", "&=", "|=", "^=", "@=",
+        "(",   ")",   "[",   "]",   "{",   "}",  ",",  ":",  ".",  ";",  "=",  "+",
+        "-",   "*",   "/",   "%",   "<",   ">",  "&",  "|",  "^",  "~",  "@"};
     for (const char* o : kOps) {
       const std::string_view op(o);
       if (s_.substr(pos_, op.size()) != op) continue;
@@ -183,8 +191,8 @@ class Lexer {
         const Token& open = brackets_.back();
         const char want = open.text == "(" ? ')' : open.text == "[" ? ']' : '}';
         if (op[0] != want)
-          fail_here(fmt::format("closing '{}' does not match '{}' opened at line {}, column {}",
-                                op, open.text, open.line, open.col));
+          fail_here(fmt::format("closing '{}' does not match '{}' opened at line {}, column {}", op,
+                                open.text, open.line, open.col));
         brackets_.pop_back();
       }
       out_.push_back(t);
@@ -244,10 +252,10 @@ class Lexer {
     if (t.kind == Tok::kInt) {
       if (base == 10 && digits.size() > 1 && digits[0] == '0' &&
           digits.find_first_not_of('0') != std::string::npos)
-        fail_here("leading zeros in decimal integer literals are not permitted; use an 0o prefix "
-                  "for octal integers");
-      const auto r =
-          std::from_chars(digits.data(), digits.data() + digits.size(), t.integer, base);
+        fail_here(
+            "leading zeros in decimal integer literals are not permitted; use an 0o prefix "
+            "for octal integers");
+      const auto r = std::from_chars(digits.data(), digits.data() + digits.size(), t.integer, base);
       if (r.ec == std::errc::result_out_of_range)
         fail_here(fmt::format("integer literal {} is out of range (at most 2**63 - 1)", written));
     } else {
@@ -313,17 +321,41 @@ class Lexer {
       return cp;
     };
     switch (e) {
-      case '\n': advance(); return;
-      case '\r': advance(peek(1) == '\n' ? 2 : 1); return;
-      case 'n': value += '\n'; break;
-      case 't': value += '\t'; break;
-      case 'r': value += '\r'; break;
-      case '\\': case '\'': case '"': value += e; break;
-      case 'a': value += '\a'; break;
-      case 'b': value += '\b'; break;
-      case 'f': value += '\f'; break;
-      case 'v': value += '\v'; break;
-      case 'x': case 'u': case 'U': {
+      case '\n':
+        advance();
+        return;
+      case '\r':
+        advance(peek(1) == '\n' ? 2 : 1);
+        return;
+      case 'n':
+        value += '\n';
+        break;
+      case 't':
+        value += '\t';
+        break;
+      case 'r':
+        value += '\r';
+        break;
+      case '\\':
+      case '\'':
+      case '"':
+        value += e;
+        break;
+      case 'a':
+        value += '\a';
+        break;
+      case 'b':
+        value += '\b';
+        break;
+      case 'f':
+        value += '\f';
+        break;
+      case 'v':
+        value += '\v';
+        break;
+      case 'x':
+      case 'u':
+      case 'U': {
         advance();
         const std::uint32_t cp = hex(e == 'x' ? 2 : e == 'u' ? 4 : 8);
         if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
@@ -331,11 +363,13 @@ class Lexer {
         append_utf8(value, cp);
         return;
       }
-      case 'N': throw Error(loc(line, col), "\\N{...} escapes are not supported");
+      case 'N':
+        throw Error(loc(line, col), "\\N{...} escapes are not supported");
       default:
         if (e >= '0' && e <= '7') {
           std::uint32_t cp = 0;
-          for (int k = 0; k < 3 && peek() >= '0' && peek() <= '7'; ++k) cp = cp * 8 + (peek() - '0'), advance();
+          for (int k = 0; k < 3 && peek() >= '0' && peek() <= '7'; ++k)
+            cp = cp * 8 + (peek() - '0'), advance();
           append_utf8(value, cp);
           return;
         }

@@ -29,8 +29,8 @@ struct Token {
   std::string text;  // name, operator, or decoded string
   std::int64_t integer = 0;
   double number = 0;
-  bool fstring = false;  // f'...' (kept verbatim, never evaluated)
-  int line = 0, col = 0;  // 1-based; col counts code points
+  bool fstring = false;    // f'...' (kept verbatim, never evaluated)
+  int line = 0, col = 0;   // 1-based; col counts code points
   std::size_t offset = 0;  // byte offset in the source, for quoting statements
 };
 

@@ -10,7 +10,9 @@
 namespace stride {
 namespace {
 
-Sequential read(const std::string& text) { return read_keras_lines(text, "m.py"); }
+Sequential read(const std::string& text) {
+  return read_keras_lines(text, "m.py");
+}
 
 // "FILE:LINE:COL: message" of the error reading `text` throws.
 std::string error_of(const std::string& text) {
@@ -42,7 +44,7 @@ TEST(KerasLines, FirstSeedConv) {
   EXPECT_EQ(m.name(), "sequential");
   EXPECT_EQ(m.layers()[0]->name(), "conv2d");
   EXPECT_EQ(output_of(m, 0), (Shape{kNone, 30, 30, 5}));  // (32 - 3)/1 + 1 = 30
-  EXPECT_EQ(m.count_params(), 140);                        // (3*3*3 + 1) * 5
+  EXPECT_EQ(m.count_params(), 140);                       // (3*3*3 + 1) * 5
 }
 
 TEST(KerasLines, FirstSeedWithPooling) {
@@ -313,8 +315,9 @@ TEST(KerasLines, LayerVariables) {
 }
 
 TEST(KerasLines, WindowsLineEndingsAndByteOrderMark) {
-  Sequential m = read("\xEF\xBB\xBFmodel = Sequential()\r\nmodel.add(Conv2D(1, 2,\r\n"
-                      "  input_shape=(3, 3, 1)))\r\n");
+  Sequential m = read(
+      "\xEF\xBB\xBFmodel = Sequential()\r\nmodel.add(Conv2D(1, 2,\r\n"
+      "  input_shape=(3, 3, 1)))\r\n");
   EXPECT_EQ(output_of(m, 0), (Shape{kNone, 2, 2, 1}));
 }
 
@@ -351,8 +354,9 @@ TEST_P(KerasLinesError, LineColumnAndMessage) {
 }
 
 const ErrorCase kErrors[] = {
-    {"", "m.py:1:1: no layers found: expected Keras layer calls (keras.Sequential([...]), "
-         "model.add(...) or one layer call per line)"},
+    {"",
+     "m.py:1:1: no layers found: expected Keras layer calls (keras.Sequential([...]), "
+     "model.add(...) or one layer call per line)"},
     {"# only a comment\nimport keras\n",
      "m.py:1:1: no layers found: expected Keras layer calls (keras.Sequential([...]), "
      "model.add(...) or one layer call per line)"},
@@ -380,7 +384,8 @@ const ErrorCase kErrors[] = {
     {"Conv2D(5, 3) $\n", "m.py:1:14: unexpected character '$'"},
     {"Conv2D(5, 3)\nConv2D(5, 3) \xC3\x97\n",
      "m.py:2:14: unexpected character '\xC3\x97' outside a string or comment"},
-    {"Conv2D(5, 3)\n# caf\xE9\n", "m.py:2:6: invalid UTF-8 byte 0xE9; model files must be UTF-8 text"},
+    {"Conv2D(5, 3)\n# caf\xE9\n",
+     "m.py:2:6: invalid UTF-8 byte 0xE9; model files must be UTF-8 text"},
     {"Conv2D(5, 3)\x01\n", "m.py:1:13: unexpected control character U+0001"},
     {"Conv2D(99999999999999999999, 3)\n",
      "m.py:1:8: integer literal 99999999999999999999 is out of range (at most 2**63 - 1)"},
@@ -441,7 +446,8 @@ const ErrorCase kErrors[] = {
 INSTANTIATE_TEST_SUITE_P(Malformed, KerasLinesError, testing::ValuesIn(kErrors));
 
 TEST(KerasLines, DeepNestingIsAnErrorNotACrash) {
-  const std::string deep = "Conv2D(" + std::string(5000, '(') + "1" + std::string(5000, ')') + ", 3)\n";
+  const std::string deep =
+      "Conv2D(" + std::string(5000, '(') + "1" + std::string(5000, ')') + ", 3)\n";
   // Conv2D's own '(' is level 1, so the 64th nested '(' (col 8 + 63) is level 65.
   EXPECT_EQ(error_of(deep), "m.py:1:71: expression nested too deeply (more than 64 levels)");
   // The 65th unary minus, at col 4 + 65.
