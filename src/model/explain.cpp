@@ -20,7 +20,7 @@ void append_wrapped(std::string& out, const std::string& line) {
   const std::string continuation(2 + own_indent + 4, ' ');
   std::string prefix = "  ";
   std::string_view rest = line;
-  while (prefix.size() + rest.size() > kMaxColumns) {
+  while (prefix.size() < kMaxColumns && prefix.size() + rest.size() > kMaxColumns) {
     const std::size_t room = kMaxColumns - prefix.size();
     std::size_t cut = rest.rfind(' ', room);
     // No space to break at past the indentation: keep the long word whole.

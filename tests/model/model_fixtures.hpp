@@ -3,26 +3,12 @@
 #pragma once
 
 #include <fstream>
-#include <initializer_list>
 #include <sstream>
 #include <string>
 
 #include "test_util.hpp"
 
 namespace stride::test {
-
-// The first layer class (of `classes`) that is not registered yet, or "".
-inline std::string missing_layer(std::initializer_list<const char*> classes) {
-  for (const char* c : classes)
-    if (LayerRegistry::builtin().find(c) == nullptr) return c;
-  return "";
-}
-
-#define STRIDE_REQUIRE_LAYERS(...)                                             \
-  do {                                                                         \
-    const std::string missing = ::stride::test::missing_layer({__VA_ARGS__});  \
-    if (!missing.empty()) GTEST_SKIP() << missing << " is not registered yet"; \
-  } while (0)
 
 // keras-io examples/vision/mnist_convnet: 34,826 parameters.
 inline Sequential mnist_convnet() {
