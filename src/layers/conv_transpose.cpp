@@ -160,9 +160,9 @@ class ConvTranspose : public Layer {
                       head, p, in, s, k_eff, p, result));
     }
     out.add(
-        fmt::format("  output_padding adds {} {} after the last window (it must be < the "
-                    "stride {})",
-                    p, p == 1 ? "step" : "steps", s));
+        fmt::format("  output_padding={} lengthens the output by {} at the end (it must be "
+                    "less than the stride, {})",
+                    p, p, s));
   }
 
   std::size_t rank_;

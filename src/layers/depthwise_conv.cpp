@@ -60,8 +60,8 @@ class DepthwiseConv : public Layer {
     explain_window(out, input_shape(), channels_first_, window_);
     const Dim cin = channel_dim(input_shape(), channels_first_);
     out.add(
-        fmt::format("channels: {} in -> {} * {} = {} out (depth_multiplier={} outputs per "
-                    "input channel, each from that channel alone)",
+        fmt::format("channels: {} in -> {} * {} = {} out (depth_multiplier={} per input "
+                    "channel)",
                     cin, cin, multiplier_, cin * multiplier_, multiplier_));
     const std::string k = product_text(window_.kernel);
     if (use_bias_)
