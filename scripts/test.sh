@@ -19,7 +19,8 @@ cmake --build build-test
 ctest --test-dir build-test -j"$jobs" || failed+=("release tests")
 
 step "ASan+UBSan build and tests (build-asan/)"
-cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS=-O1 \
+# -O1 -g1: quick to compile, fast enough to run, stack traces with line numbers.
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" \
   -DSTRIDE_SANITIZE=ON >/dev/null
 cmake --build build-asan
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
@@ -31,7 +32,8 @@ targets=()
 for src in fuzz/fuzz_*.cpp; do targets+=("$(basename "$src" .cpp)"); done
 if ((${#targets[@]})); then
   cmake -S . -B build-fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++ \
-    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTRIDE_FUZZ=ON -DSTRIDE_BUILD_TESTS=OFF >/dev/null
+    -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" -DSTRIDE_FUZZ=ON \
+    -DSTRIDE_BUILD_TESTS=OFF >/dev/null
   cmake --build build-fuzz --target "${targets[@]}"
 else
   echo "no fuzz/fuzz_*.cpp targets"
