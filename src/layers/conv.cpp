@@ -98,17 +98,12 @@ class Conv : public Layer {
   std::string activation_;
 };
 
-template <std::size_t Rank>
-std::unique_ptr<Layer> make_conv(const Config& c) {
-  return std::make_unique<Conv>(c, Rank);
-}
-
 }  // namespace
 
 void register_conv(LayerRegistry& r) {
-  r.add({"Conv1D", conv_signature(1), make_conv<1>, {"Convolution1D"}});
-  r.add({"Conv2D", conv_signature(2), make_conv<2>, {"Convolution2D"}});
-  r.add({"Conv3D", conv_signature(3), make_conv<3>, {"Convolution3D"}});
+  r.add({"Conv1D", conv_signature(1), make_ranked<Conv, 1>, {"Convolution1D"}});
+  r.add({"Conv2D", conv_signature(2), make_ranked<Conv, 2>, {"Convolution2D"}});
+  r.add({"Conv3D", conv_signature(3), make_ranked<Conv, 3>, {"Convolution3D"}});
 }
 
 }  // namespace stride::layers

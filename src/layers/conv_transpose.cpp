@@ -173,25 +173,20 @@ class ConvTranspose : public Layer {
   std::string activation_;
 };
 
-template <std::size_t Rank>
-std::unique_ptr<Layer> make_conv_transpose(const Config& c) {
-  return std::make_unique<ConvTranspose>(c, Rank);
-}
-
 }  // namespace
 
 void register_conv_transpose(LayerRegistry& r) {
   r.add({"Conv1DTranspose",
          conv_transpose_signature(1),
-         make_conv_transpose<1>,
+         make_ranked<ConvTranspose, 1>,
          {"Convolution1DTranspose"}});
   r.add({"Conv2DTranspose",
          conv_transpose_signature(2),
-         make_conv_transpose<2>,
+         make_ranked<ConvTranspose, 2>,
          {"Convolution2DTranspose"}});
   r.add({"Conv3DTranspose",
          conv_transpose_signature(3),
-         make_conv_transpose<3>,
+         make_ranked<ConvTranspose, 3>,
          {"Convolution3DTranspose"}});
 }
 

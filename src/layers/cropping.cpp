@@ -90,17 +90,12 @@ class Cropping : public Layer {
   bool channels_first_ = false;
 };
 
-template <std::size_t Rank>
-std::unique_ptr<Layer> make_cropping(const Config& c) {
-  return std::make_unique<Cropping>(c, Rank);
-}
-
 }  // namespace
 
 void register_cropping(LayerRegistry& r) {
-  r.add({"Cropping1D", cropping_signature(1), make_cropping<1>, {}});
-  r.add({"Cropping2D", cropping_signature(2), make_cropping<2>, {}});
-  r.add({"Cropping3D", cropping_signature(3), make_cropping<3>, {}});
+  r.add({"Cropping1D", cropping_signature(1), make_ranked<Cropping, 1>, {}});
+  r.add({"Cropping2D", cropping_signature(2), make_ranked<Cropping, 2>, {}});
+  r.add({"Cropping3D", cropping_signature(3), make_ranked<Cropping, 3>, {}});
 }
 
 }  // namespace stride::layers

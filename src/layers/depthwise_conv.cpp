@@ -91,16 +91,11 @@ class DepthwiseConv : public Layer {
   std::string activation_;
 };
 
-template <std::size_t Rank>
-std::unique_ptr<Layer> make_depthwise(const Config& c) {
-  return std::make_unique<DepthwiseConv>(c, Rank);
-}
-
 }  // namespace
 
 void register_depthwise_conv(LayerRegistry& r) {
-  r.add({"DepthwiseConv1D", depthwise_signature(1), make_depthwise<1>, {}});
-  r.add({"DepthwiseConv2D", depthwise_signature(2), make_depthwise<2>, {}});
+  r.add({"DepthwiseConv1D", depthwise_signature(1), make_ranked<DepthwiseConv, 1>, {}});
+  r.add({"DepthwiseConv2D", depthwise_signature(2), make_ranked<DepthwiseConv, 2>, {}});
 }
 
 }  // namespace stride::layers

@@ -81,18 +81,13 @@ class Dropout : public Layer {
   double rate_ = 0.0;
 };
 
-template <std::size_t Rank>
-std::unique_ptr<Layer> make_dropout(const Config& c) {
-  return std::make_unique<Dropout>(c, Rank);
-}
-
 }  // namespace
 
 void register_dropout(LayerRegistry& r) {
-  r.add({"Dropout", dropout_signature(), make_dropout<0>, {}});
-  r.add({"SpatialDropout1D", spatial_dropout_signature(1), make_dropout<1>, {}});
-  r.add({"SpatialDropout2D", spatial_dropout_signature(2), make_dropout<2>, {}});
-  r.add({"SpatialDropout3D", spatial_dropout_signature(3), make_dropout<3>, {}});
+  r.add({"Dropout", dropout_signature(), make_ranked<Dropout, 0>, {}});
+  r.add({"SpatialDropout1D", spatial_dropout_signature(1), make_ranked<Dropout, 1>, {}});
+  r.add({"SpatialDropout2D", spatial_dropout_signature(2), make_ranked<Dropout, 2>, {}});
+  r.add({"SpatialDropout3D", spatial_dropout_signature(3), make_ranked<Dropout, 3>, {}});
 }
 
 }  // namespace stride::layers

@@ -6,6 +6,13 @@
 
 namespace stride::layers {
 
+// The factory of a layer class whose constructor takes (Config, rank): one
+// class serves its 1D, 2D and 3D variants.
+template <class RankedLayer, std::size_t Rank>
+std::unique_ptr<Layer> make_ranked(const Config& config) {
+  return std::make_unique<RankedLayer>(config, Rank);
+}
+
 void register_input(LayerRegistry& r);
 void register_conv(LayerRegistry& r);
 void register_conv_transpose(LayerRegistry& r);

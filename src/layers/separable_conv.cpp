@@ -99,16 +99,17 @@ class SeparableConv : public Layer {
   std::string activation_;
 };
 
-template <std::size_t Rank>
-std::unique_ptr<Layer> make_separable(const Config& c) {
-  return std::make_unique<SeparableConv>(c, Rank);
-}
-
 }  // namespace
 
 void register_separable_conv(LayerRegistry& r) {
-  r.add({"SeparableConv1D", separable_signature(1), make_separable<1>, {"SeparableConvolution1D"}});
-  r.add({"SeparableConv2D", separable_signature(2), make_separable<2>, {"SeparableConvolution2D"}});
+  r.add({"SeparableConv1D",
+         separable_signature(1),
+         make_ranked<SeparableConv, 1>,
+         {"SeparableConvolution1D"}});
+  r.add({"SeparableConv2D",
+         separable_signature(2),
+         make_ranked<SeparableConv, 2>,
+         {"SeparableConvolution2D"}});
 }
 
 }  // namespace stride::layers

@@ -98,17 +98,12 @@ class UpSampling : public Layer {
   bool channels_first_ = false;
 };
 
-template <std::size_t Rank>
-std::unique_ptr<Layer> make_upsampling(const Config& c) {
-  return std::make_unique<UpSampling>(c, Rank);
-}
-
 }  // namespace
 
 void register_upsampling(LayerRegistry& r) {
-  r.add({"UpSampling1D", upsampling_signature(1), make_upsampling<1>, {}});
-  r.add({"UpSampling2D", upsampling_signature(2), make_upsampling<2>, {}});
-  r.add({"UpSampling3D", upsampling_signature(3), make_upsampling<3>, {}});
+  r.add({"UpSampling1D", upsampling_signature(1), make_ranked<UpSampling, 1>, {}});
+  r.add({"UpSampling2D", upsampling_signature(2), make_ranked<UpSampling, 2>, {}});
+  r.add({"UpSampling3D", upsampling_signature(3), make_ranked<UpSampling, 3>, {}});
 }
 
 }  // namespace stride::layers

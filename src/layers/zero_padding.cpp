@@ -69,17 +69,12 @@ class ZeroPadding : public Layer {
   bool channels_first_ = false;
 };
 
-template <std::size_t Rank>
-std::unique_ptr<Layer> make_zero_padding(const Config& c) {
-  return std::make_unique<ZeroPadding>(c, Rank);
-}
-
 }  // namespace
 
 void register_zero_padding(LayerRegistry& r) {
-  r.add({"ZeroPadding1D", zero_padding_signature(1), make_zero_padding<1>, {}});
-  r.add({"ZeroPadding2D", zero_padding_signature(2), make_zero_padding<2>, {}});
-  r.add({"ZeroPadding3D", zero_padding_signature(3), make_zero_padding<3>, {}});
+  r.add({"ZeroPadding1D", zero_padding_signature(1), make_ranked<ZeroPadding, 1>, {}});
+  r.add({"ZeroPadding2D", zero_padding_signature(2), make_ranked<ZeroPadding, 2>, {}});
+  r.add({"ZeroPadding3D", zero_padding_signature(3), make_ranked<ZeroPadding, 3>, {}});
 }
 
 }  // namespace stride::layers
