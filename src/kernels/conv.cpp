@@ -1,0 +1,149 @@
+// Convolution, fast path: im2col + gemm in general, a direct gemm for 1x1
+// kernels that neither stride nor pad, and a direct loop for depthwise
+// convolutions (one input channel per group).
+#include <algorithm>
+#include <vector>
+
+#include "kernels/gemm.hpp"
+#include "kernels/internal.hpp"
+
+namespace stride::kernels {
+
+namespace {
+
+using detail::fill_rows;
+using detail::grid_index;
+using detail::grid_position;
+using detail::inside;
+using detail::volume;
+
+// The im2col scratch holds at most this many floats (4 MiB), so large
+// images are lowered a band of output pixels at a time.
+constexpr Dim kScratchFloats = Dim{1} << 20;
+
+bool is_pointwise(const ConvGeometry& g) {
+  const Spatial ones{1, 1, 1}, zeros{0, 0, 0};
+  return g.kernel == ones && g.strides == ones && g.pad_before == zeros && g.output == g.input;
+}
+
+// A 1x1 unstrided, unpadded convolution is a gemm over all pixels of the
+// batch at once: (pixels, Cg) x (Cg, Fg) per group.
+void conv_pointwise(const ConvGeometry& g, const float* input, const float* kernel,
+                    const float* bias, float* output) {
+  const Dim pixels = g.batch * volume(g.output);
+  const Dim cg = g.in_channels / g.groups, fg = g.out_channels / g.groups;
+  if (bias) fill_rows(output, pixels, g.out_channels, bias);
+  for (Dim group = 0; group < g.groups; ++group) {
+    gemm(KernelPath::kFast, pixels, fg, cg, input + group * cg, g.in_channels, kernel + group * fg,
+         g.out_channels, output + group * fg, g.out_channels, bias != nullptr);
+  }
+}
+
+// Depthwise: output channel f = c*m + j reads input channel c = f / m only.
+// Each output pixel accumulates its in-range taps with the channel loop
+// innermost (contiguous in input, kernel and output).
+void conv_depthwise(const ConvGeometry& g, const float* input, const float* kernel,
+                    const float* bias, float* output) {
+  const Dim cin = g.in_channels, f_count = g.out_channels, m = f_count / cin;
+  const Spatial &in = g.input, &out = g.output, &k = g.kernel, &s = g.strides, &d = g.dilation,
+                &pad = g.pad_before;
+  fill_rows(output, g.batch * volume(out), f_count, bias);
+  for (Dim b = 0; b < g.batch; ++b) {
+    const float* in_b = input + b * volume(in) * cin;
+    for (Dim o = 0; o < volume(out); ++o) {
+      float* y = output + (b * volume(out) + o) * f_count;
+      const Spatial op = grid_position(out, o);
+      for (Dim kd = 0; kd < k[0]; ++kd) {
+        const Dim id = op[0] * s[0] + kd * d[0] - pad[0];
+        if (!inside(id, in[0])) continue;
+        for (Dim kh = 0; kh < k[1]; ++kh) {
+          const Dim ih = op[1] * s[1] + kh * d[1] - pad[1];
+          if (!inside(ih, in[1])) continue;
+          for (Dim kw = 0; kw < k[2]; ++kw) {
+            const Dim iw = op[2] * s[2] + kw * d[2] - pad[2];
+            if (!inside(iw, in[2])) continue;
+            const float* x = in_b + grid_index(in, id, ih, iw) * cin;
+            const float* w = kernel + grid_index(k, kd, kh, kw) * f_count;
+            if (m == 1) {
+              for (Dim c = 0; c < cin; ++c) y[c] += x[c] * w[c];
+            } else {
+              for (Dim c = 0; c < cin; ++c) {
+                for (Dim j = 0; j < m; ++j) y[c * m + j] += x[c] * w[c * m + j];
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// Lowers output pixels [first, first + rows) of one batch item and group to
+// rows of (tap, channel) values, zero where the tap falls into the padding.
+// The row layout matches the kernel's (kd, kh, kw, Cg) rows.
+void im2col(const ConvGeometry& g, const float* in_b, Dim group, Dim first, Dim rows, float* cols) {
+  const Dim cin = g.in_channels, cg = cin / g.groups;
+  const Spatial &in = g.input, &k = g.kernel, &s = g.strides, &d = g.dilation, &pad = g.pad_before;
+  for (Dim r = 0; r < rows; ++r) {
+    const Spatial op = grid_position(g.output, first + r);
+    for (Dim kd = 0; kd < k[0]; ++kd) {
+      const Dim id = op[0] * s[0] + kd * d[0] - pad[0];
+      for (Dim kh = 0; kh < k[1]; ++kh) {
+        const Dim ih = op[1] * s[1] + kh * d[1] - pad[1];
+        for (Dim kw = 0; kw < k[2]; ++kw, cols += cg) {
+          const Dim iw = op[2] * s[2] + kw * d[2] - pad[2];
+          if (inside(id, in[0]) && inside(ih, in[1]) && inside(iw, in[2])) {
+            const float* x = in_b + grid_index(in, id, ih, iw) * cin + group * cg;
+            std::copy(x, x + cg, cols);
+          } else {
+            std::fill(cols, cols + cg, 0.0f);
+          }
+        }
+      }
+    }
+  }
+}
+
+void conv_im2col(const ConvGeometry& g, const float* input, const float* kernel, const float* bias,
+                 float* output) {
+  const Dim cg = g.in_channels / g.groups, fg = g.out_channels / g.groups;
+  const Dim pixels = volume(g.output), row_length = volume(g.kernel) * cg;
+  if (pixels == 0) return;
+  const Dim band = std::clamp(kScratchFloats / row_length, Dim{1}, pixels);
+  std::vector<float> cols(band * row_length);
+  if (bias) fill_rows(output, g.batch * pixels, g.out_channels, bias);
+  for (Dim b = 0; b < g.batch; ++b) {
+    const float* in_b = input + b * volume(g.input) * g.in_channels;
+    float* out_b = output + b * pixels * g.out_channels;
+    for (Dim group = 0; group < g.groups; ++group) {
+      for (Dim first = 0; first < pixels; first += band) {
+        const Dim rows = std::min(band, pixels - first);
+        im2col(g, in_b, group, first, rows, cols.data());
+        // (rows, taps*Cg) x (taps*Cg, Fg); this group's filters are columns
+        // [group*Fg, (group+1)*Fg) of the (taps*Cg, F) kernel.
+        gemm(KernelPath::kFast, rows, fg, row_length, cols.data(), row_length, kernel + group * fg,
+             g.out_channels, out_b + first * g.out_channels + group * fg, g.out_channels,
+             bias != nullptr);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void conv_forward(KernelPath path, const ConvGeometry& g, const float* input, const float* kernel,
+                  const float* bias, float* output) {
+  detail::check_conv_geometry(g, "convolution");
+  if (path == KernelPath::kReference) {
+    detail::conv_forward_reference(g, input, kernel, bias, output);
+  } else if (g.groups == g.in_channels && g.groups > 1) {
+    // Depthwise even for 1x1 kernels: one loop beats a thin gemm per channel.
+    conv_depthwise(g, input, kernel, bias, output);
+  } else if (is_pointwise(g)) {
+    conv_pointwise(g, input, kernel, bias, output);
+  } else {
+    conv_im2col(g, input, kernel, bias, output);
+  }
+}
+
+}  // namespace stride::kernels

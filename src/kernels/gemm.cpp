@@ -1,0 +1,142 @@
+// gemm: the reference triple loop and the cache-blocked fast path.
+//
+// The fast path is the classic Goto/BLIS loop nest: B is packed in blocks of
+// kc x nc into panels nr columns wide, A in blocks of mc x kc into panels mr
+// rows high, and a micro-kernel (gemm_micro.hpp) computes one mr x nr tile of
+// C from a pair of panels. Panels are zero-padded to whole tiles; edge tiles
+// go through a small buffer so C is never written out of bounds.
+#include "kernels/gemm.hpp"
+
+#include <algorithm>
+#include <vector>
+
+#include "kernels/gemm_micro.hpp"
+
+namespace stride::kernels {
+
+namespace detail {
+
+namespace {
+
+// Block sizes: a kc x nr panel of B stays in L1, an mc x kc block of A in L2,
+// a kc x nc block of B in L3. mc is a multiple of every micro-kernel's mr.
+constexpr Dim kKc = 256;
+constexpr Dim kMc = 96;
+constexpr Dim kNc = 2048;
+
+Dim round_up(Dim x, Dim multiple) {
+  return (x + multiple - 1) / multiple * multiple;
+}
+
+void gemm_reference(Dim m, Dim n, Dim k, const float* a, Dim lda, const float* b, Dim ldb, float* c,
+                    Dim ldc, bool accumulate) {
+  for (Dim i = 0; i < m; ++i) {
+    for (Dim j = 0; j < n; ++j) {
+      double sum = accumulate ? c[i * ldc + j] : 0.0;
+      for (Dim p = 0; p < k; ++p) sum += double(a[i * lda + p]) * double(b[p * ldb + j]);
+      c[i * ldc + j] = float(sum);
+    }
+  }
+}
+
+// packed[q*kc*nr + p*nr + j] = B[p, q*nr + j], zero beyond column nc.
+void pack_b(Dim kc, Dim nc, const float* b, Dim ldb, Dim nr, float* packed) {
+  for (Dim q = 0; q < nc; q += nr) {
+    const Dim width = std::min(nr, nc - q);
+    for (Dim p = 0; p < kc; ++p) {
+      const float* src = b + p * ldb + q;
+      for (Dim j = 0; j < width; ++j) packed[j] = src[j];
+      for (Dim j = width; j < nr; ++j) packed[j] = 0.0f;
+      packed += nr;
+    }
+  }
+}
+
+// packed[r*kc*mr + p*mr + i] = A[r*mr + i, p], zero beyond row mc.
+void pack_a(Dim mc, Dim kc, const float* a, Dim lda, Dim mr, float* packed) {
+  for (Dim r = 0; r < mc; r += mr) {
+    const Dim height = std::min(mr, mc - r);
+    for (Dim i = 0; i < height; ++i) {
+      const float* src = a + (r + i) * lda;
+      for (Dim p = 0; p < kc; ++p) packed[p * mr + i] = src[p];
+    }
+    for (Dim i = height; i < mr; ++i) {
+      for (Dim p = 0; p < kc; ++p) packed[p * mr + i] = 0.0f;
+    }
+    packed += kc * mr;
+  }
+}
+
+// C[mc, nc] (+)= packed A block * packed B block, tile by tile.
+void macro_kernel(const MicroKernel& micro, Dim mc, Dim nc, Dim kc, const float* packed_a,
+                  const float* packed_b, float* c, Dim ldc, bool add) {
+  const Dim mr = micro.mr, nr = micro.nr;
+  float edge[kMaxTileFloats];  // one edge tile, written in full by the micro-kernel
+  for (Dim q = 0; q < nc; q += nr) {
+    const float* b_panel = packed_b + q * kc;
+    const Dim width = std::min(nr, nc - q);
+    for (Dim r = 0; r < mc; r += mr) {
+      const float* a_panel = packed_a + r * kc;
+      const Dim height = std::min(mr, mc - r);
+      float* tile = c + r * ldc + q;
+      if (height == mr && width == nr) {
+        micro.run(kc, a_panel, b_panel, tile, ldc, add);
+        continue;
+      }
+      micro.run(kc, a_panel, b_panel, edge, nr, false);
+      for (Dim i = 0; i < height; ++i) {
+        for (Dim j = 0; j < width; ++j) {
+          float& out = tile[i * ldc + j];
+          out = add ? out + edge[i * nr + j] : edge[i * nr + j];
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void gemm_blocked(const MicroKernel& micro, Dim m, Dim n, Dim k, const float* a, Dim lda,
+                  const float* b, Dim ldb, float* c, Dim ldc, bool accumulate) {
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0) {
+    if (!accumulate) {
+      for (Dim i = 0; i < m; ++i) std::fill(c + i * ldc, c + i * ldc + n, 0.0f);
+    }
+    return;
+  }
+  // Reused across calls (and, later, one per thread): no allocation once warm.
+  thread_local std::vector<float> packed_a, packed_b;
+  const Dim a_size = round_up(std::min(m, kMc), micro.mr) * std::min(k, kKc);
+  const Dim b_size = round_up(std::min(n, kNc), micro.nr) * std::min(k, kKc);
+  if (Dim(packed_a.size()) < a_size) packed_a.resize(a_size);
+  if (Dim(packed_b.size()) < b_size) packed_b.resize(b_size);
+
+  for (Dim jc = 0; jc < n; jc += kNc) {
+    const Dim nc = std::min(kNc, n - jc);
+    for (Dim pc = 0; pc < k; pc += kKc) {
+      const Dim kc = std::min(kKc, k - pc);
+      pack_b(kc, nc, b + pc * ldb + jc, ldb, micro.nr, packed_b.data());
+      const bool add = accumulate || pc > 0;
+      for (Dim ic = 0; ic < m; ic += kMc) {
+        const Dim mc = std::min(kMc, m - ic);
+        pack_a(mc, kc, a + ic * lda + pc, lda, micro.mr, packed_a.data());
+        macro_kernel(micro, mc, nc, kc, packed_a.data(), packed_b.data(), c + ic * ldc + jc, ldc,
+                     add);
+      }
+    }
+  }
+}
+
+}  // namespace detail
+
+void gemm(KernelPath path, Dim m, Dim n, Dim k, const float* a, Dim lda, const float* b, Dim ldb,
+          float* c, Dim ldc, bool accumulate) {
+  if (path == KernelPath::kReference) {
+    detail::gemm_reference(m, n, k, a, lda, b, ldb, c, ldc, accumulate);
+  } else {
+    detail::gemm_blocked(detail::best_micro_kernel(), m, n, k, a, lda, b, ldb, c, ldc, accumulate);
+  }
+}
+
+}  // namespace stride::kernels

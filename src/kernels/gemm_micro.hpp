@@ -1,0 +1,35 @@
+// The register-tile micro-kernels of the blocked gemm: the only code that
+// depends on the instruction set, so tuning for a CPU happens here.
+#pragma once
+
+#include "stride/shape.hpp"
+
+namespace stride::kernels::detail {
+
+// Computes one mr x nr tile of C from packed panels:
+//   c[i*ldc + j] (+)= sum_p a_panel[p*mr + i] * b_panel[p*nr + j],
+// adding to the old c when `add`, overwriting it otherwise. The panels hold
+// kc steps each, zero-padded to the full tile.
+inline constexpr Dim kMaxTileFloats = 16 * 16;  // mr * nr of every micro-kernel is at most this
+
+struct MicroKernel {
+  Dim mr, nr;
+  void (*run)(Dim kc, const float* a_panel, const float* b_panel, float* c, Dim ldc, bool add);
+};
+
+// The best micro-kernel this CPU supports (chosen once, at first use).
+const MicroKernel& best_micro_kernel();
+
+// The portable micro-kernel, used where nothing better is available and by
+// tests to cover it on every machine.
+const MicroKernel& portable_micro_kernel();
+
+}  // namespace stride::kernels::detail
+
+namespace stride::kernels::detail {
+
+// The blocked gemm (gemm.hpp's fast path) driven by a given micro-kernel.
+void gemm_blocked(const MicroKernel& micro, Dim m, Dim n, Dim k, const float* a, Dim lda,
+                  const float* b, Dim ldb, float* c, Dim ldc, bool accumulate);
+
+}  // namespace stride::kernels::detail

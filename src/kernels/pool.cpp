@@ -1,0 +1,121 @@
+// Max and average pooling: the reference loops and the fast path, which
+// clips each window to the input once per output position and keeps the
+// channel loop innermost.
+#include "kernels/pool.hpp"
+
+#include <algorithm>
+#include <limits>
+
+#include "kernels/internal.hpp"
+
+namespace stride::kernels {
+
+namespace detail {
+
+namespace {
+
+constexpr float kMinusInfinity = -std::numeric_limits<float>::infinity();
+
+// The one comparison both paths use, so they agree on every input.
+inline float max_of(float best, float x) {
+  return x > best ? x : best;
+}
+
+// The in-range part [lo, hi) of the window starting at o*s - pad.
+struct Range {
+  Dim lo, hi;
+};
+Range clip(Dim o, Dim stride, Dim pad, Dim window, Dim extent) {
+  const Dim start = o * stride - pad;
+  return {std::max(start, Dim{0}), std::min(start + window, extent)};
+}
+
+void pool_fast(PoolKind kind, const PoolGeometry& g, const float* input, float* output) {
+  const Dim channels = g.channels;
+  const Spatial &in = g.input, &out = g.output;
+  for (Dim b = 0; b < g.batch; ++b) {
+    const float* in_b = input + b * volume(in) * channels;
+    for (Dim o = 0; o < volume(out); ++o, output += channels) {
+      const Spatial op = grid_position(out, o);
+      Range r[3];
+      for (int axis = 0; axis < 3; ++axis) {
+        r[axis] = clip(op[axis], g.strides[axis], g.pad_before[axis], g.window[axis], in[axis]);
+      }
+      std::fill(output, output + channels, kind == PoolKind::kMax ? kMinusInfinity : 0.0f);
+      Dim count = 0;
+      for (Dim id = r[0].lo; id < r[0].hi; ++id) {
+        for (Dim ih = r[1].lo; ih < r[1].hi; ++ih) {
+          for (Dim iw = r[2].lo; iw < r[2].hi; ++iw, ++count) {
+            const float* x = in_b + grid_index(in, id, ih, iw) * channels;
+            if (kind == PoolKind::kMax) {
+              for (Dim c = 0; c < channels; ++c) output[c] = max_of(output[c], x[c]);
+            } else {
+              for (Dim c = 0; c < channels; ++c) output[c] += x[c];
+            }
+          }
+        }
+      }
+      // An empty window (impossible for valid and SAME geometry) averages to 0.
+      if (kind == PoolKind::kAverage && count > 0) {
+        const float divisor = float(count);
+        for (Dim c = 0; c < channels; ++c) output[c] /= divisor;
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void pool_forward_reference(PoolKind kind, const PoolGeometry& g, const float* input,
+                            float* output) {
+  const Spatial &in = g.input, &out = g.output, &w = g.window, &s = g.strides, &pad = g.pad_before;
+  Dim o_index = 0;  // (b, od, oh, ow) in output order
+  for (Dim b = 0; b < g.batch; ++b) {
+    for (Dim od = 0; od < out[0]; ++od) {
+      for (Dim oh = 0; oh < out[1]; ++oh) {
+        for (Dim ow = 0; ow < out[2]; ++ow, ++o_index) {
+          for (Dim c = 0; c < g.channels; ++c) {
+            float best = kMinusInfinity;
+            double sum = 0.0;
+            Dim count = 0;
+            for (Dim wd = 0; wd < w[0]; ++wd) {
+              for (Dim wh = 0; wh < w[1]; ++wh) {
+                for (Dim ww = 0; ww < w[2]; ++ww) {
+                  const Dim id = od * s[0] + wd - pad[0];
+                  const Dim ih = oh * s[1] + wh - pad[1];
+                  const Dim iw = ow * s[2] + ww - pad[2];
+                  if (!inside(id, in[0]) || !inside(ih, in[1]) || !inside(iw, in[2])) continue;
+                  const float x =
+                      input[(b * volume(in) + grid_index(in, id, ih, iw)) * g.channels + c];
+                  best = max_of(best, x);
+                  sum += x;
+                  ++count;
+                }
+              }
+            }
+            float& y = output[o_index * g.channels + c];
+            if (kind == PoolKind::kMax) {
+              y = best;
+            } else {
+              y = count > 0 ? float(sum / double(count)) : 0.0f;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace detail
+
+void pool_forward(KernelPath path, PoolKind kind, const PoolGeometry& g, const float* input,
+                  float* output) {
+  detail::check_pool_geometry(g);
+  if (path == KernelPath::kReference) {
+    detail::pool_forward_reference(kind, g, input, output);
+  } else {
+    detail::pool_fast(kind, g, input, output);
+  }
+}
+
+}  // namespace stride::kernels

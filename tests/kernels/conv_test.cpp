@@ -1,0 +1,208 @@
+// conv_forward: hand-worked cases on both paths, then the fast path (im2col,
+// pointwise and depthwise) against the reference on random configurations.
+#include "kernels/conv.hpp"
+
+#include <gtest/gtest.h>
+
+#include <limits>
+#include <vector>
+
+#include "kernels/kernel_test_util.hpp"
+#include "stride/error.hpp"
+
+namespace stride::kernels {
+namespace {
+
+using test::agree;
+using test::kBothPaths;
+using test::path_name;
+using test::volume;
+
+std::vector<float> run_conv(KernelPath path, const ConvGeometry& g, const std::vector<float>& input,
+                            const std::vector<float>& kernel, const float* bias) {
+  // NaN-filled so an output the kernel forgets to write cannot pass.
+  std::vector<float> out(g.batch * volume(g.output) * g.out_channels,
+                         std::numeric_limits<float>::quiet_NaN());
+  conv_forward(path, g, input.data(), kernel.data(), bias, out.data());
+  return out;
+}
+
+// A 2D geometry (height, width) with one batch item.
+ConvGeometry conv2d(Dim in_h, Dim in_w, Dim out_h, Dim out_w, Dim k_h, Dim k_w) {
+  ConvGeometry g;
+  g.input = {1, in_h, in_w};
+  g.output = {1, out_h, out_w};
+  g.kernel = {1, k_h, k_w};
+  return g;
+}
+
+TEST(ConvKernel, ValidTwoByTwoOnesOverOneToNine) {
+  // in [[1,2,3],[4,5,6],[7,8,9]], 2x2 kernel of ones, valid -> 2x2:
+  //   1+2+4+5 = 12, 2+3+5+6 = 16, 4+5+7+8 = 24, 5+6+8+9 = 28.
+  const ConvGeometry g = conv2d(3, 3, 2, 2, 2, 2);
+  const std::vector<float> input{1, 2, 3, 4, 5, 6, 7, 8, 9}, kernel(4, 1.0f);
+  for (KernelPath path : kBothPaths) {
+    SCOPED_TRACE(path_name(path));
+    EXPECT_EQ(run_conv(path, g, input, kernel, nullptr), (std::vector<float>{12, 16, 24, 28}));
+  }
+}
+
+TEST(ConvKernel, SamePaddingGoesAfterAndBiasIsAdded) {
+  // Same input and kernel, SAME: out 3x3, pad_total = (3-1)*1 + 2 - 3 = 1,
+  // pad_before 0, so the padding row/column is after. Last column: 3+6 = 9,
+  // 6+9 = 15, 9; last row: 7+8 = 15, 8+9 = 17, 9. Bias 0.5 on every output.
+  ConvGeometry g = conv2d(3, 3, 3, 3, 2, 2);
+  const std::vector<float> input{1, 2, 3, 4, 5, 6, 7, 8, 9}, kernel(4, 1.0f);
+  const float bias = 0.5f;
+  for (KernelPath path : kBothPaths) {
+    SCOPED_TRACE(path_name(path));
+    EXPECT_EQ(run_conv(path, g, input, kernel, &bias),
+              (std::vector<float>{12.5, 16.5, 9.5, 24.5, 28.5, 15.5, 15.5, 17.5, 9.5}));
+  }
+}
+
+TEST(ConvKernel, StrideAndPadBefore) {
+  // 1D in [1,2,3,4,5], kernel [1,10,100], stride 2, SAME: out 3,
+  // pad_total = (3-1)*2 + 3 - 5 = 2, pad_before 1. Windows start at -1, 1, 3:
+  //   0*1 + 1*10 + 2*100 = 210, 2 + 30 + 400 = 432, 4 + 50 + 0 = 54.
+  ConvGeometry g = conv2d(1, 5, 1, 3, 1, 3);
+  g.strides = {1, 1, 2};
+  g.pad_before = {0, 0, 1};
+  const std::vector<float> input{1, 2, 3, 4, 5}, kernel{1, 10, 100};
+  for (KernelPath path : kBothPaths) {
+    SCOPED_TRACE(path_name(path));
+    EXPECT_EQ(run_conv(path, g, input, kernel, nullptr), (std::vector<float>{210, 432, 54}));
+  }
+}
+
+TEST(ConvKernel, DilationSpreadsTheTaps) {
+  // 1D in [1..7], kernel [1,10], dilation 3: k_eff = 4, valid out 4,
+  // out[x] = in[x] + 10*in[x+3]: 1+40 = 41, 2+50 = 52, 3+60 = 63, 4+70 = 74.
+  ConvGeometry g = conv2d(1, 7, 1, 4, 1, 2);
+  g.dilation = {1, 1, 3};
+  const std::vector<float> input{1, 2, 3, 4, 5, 6, 7}, kernel{1, 10};
+  for (KernelPath path : kBothPaths) {
+    SCOPED_TRACE(path_name(path));
+    EXPECT_EQ(run_conv(path, g, input, kernel, nullptr), (std::vector<float>{41, 52, 63, 74}));
+  }
+}
+
+TEST(ConvKernel, TwoGroupsSeeTheirOwnChannels) {
+  // One pixel, channels [1,2,3,4], 1x1 kernel (Cin/G = 2, F = 2) stored
+  // K[c][f] = [[1,10],[100,1000]]. Filter 0 (group 0) sees channels 0,1:
+  // 1*1 + 2*100 = 201; filter 1 (group 1) sees channels 2,3: 3*10 + 4*1000 =
+  // 4030. Bias [0.5, -1] -> [201.5, 4029].
+  ConvGeometry g = conv2d(1, 1, 1, 1, 1, 1);
+  g.in_channels = 4;
+  g.out_channels = 2;
+  g.groups = 2;
+  const std::vector<float> input{1, 2, 3, 4}, kernel{1, 10, 100, 1000}, bias{0.5f, -1.0f};
+  for (KernelPath path : kBothPaths) {
+    SCOPED_TRACE(path_name(path));
+    EXPECT_EQ(run_conv(path, g, input, kernel, bias.data()), (std::vector<float>{201.5, 4029}));
+  }
+}
+
+TEST(ConvKernel, DepthwiseWithMultiplierTwo) {
+  // 1D, two pixels of channels [1,2] and [3,4], kernel width 2 with channel
+  // multiplier 2: K[k][c*2 + j] = [[1,2,3,4],[5,6,7,8]]. Output f = c*2 + j:
+  //   f0: 1*1 + 3*5 = 16, f1: 1*2 + 3*6 = 20, f2: 2*3 + 4*7 = 34, f3: 2*4 + 4*8 = 40.
+  ConvGeometry g = conv2d(1, 2, 1, 1, 1, 2);
+  g.in_channels = 2;
+  g.out_channels = 4;
+  g.groups = 2;
+  const std::vector<float> input{1, 2, 3, 4}, kernel{1, 2, 3, 4, 5, 6, 7, 8};
+  for (KernelPath path : kBothPaths) {
+    SCOPED_TRACE(path_name(path));
+    EXPECT_EQ(run_conv(path, g, input, kernel, nullptr), (std::vector<float>{16, 20, 34, 40}));
+  }
+}
+
+TEST(ConvKernel, RejectsGroupsThatDoNotDivideTheChannels) {
+  ConvGeometry g;
+  g.in_channels = 3;
+  g.groups = 2;
+  const float x = 0;
+  float y = 0;
+  EXPECT_THROW(conv_forward(KernelPath::kFast, g, &x, &x, nullptr, &y), Error);
+}
+
+enum class Flavor { kPlain, kGrouped, kDepthwise, kPointwise };
+
+ConvGeometry random_geometry(test::Rng& rng, Flavor flavor) {
+  ConvGeometry g = test::random_conv_geometry(rng, /*dilated=*/true);
+  switch (flavor) {
+    case Flavor::kPlain:
+      g.in_channels = rng.in(1, 5);
+      g.out_channels = rng.in(1, 5);
+      break;
+    case Flavor::kGrouped:
+      g.groups = rng.in(2, 3);
+      g.in_channels = g.groups * rng.in(1, 3);
+      g.out_channels = g.groups * rng.in(1, 3);
+      break;
+    case Flavor::kDepthwise:
+      g.groups = g.in_channels = rng.in(1, 5);
+      g.out_channels = g.in_channels * rng.in(1, 3);
+      break;
+    case Flavor::kPointwise:  // 1x1, stride 1, no padding: the direct gemm
+      g.kernel = g.strides = {1, 1, 1};
+      g.pad_before = {0, 0, 0};
+      g.output = g.input;
+      g.groups = rng.in(1, 2);
+      g.in_channels = g.groups * rng.in(1, 3);
+      g.out_channels = g.groups * rng.in(1, 3);
+      break;
+  }
+  return g;
+}
+
+void expect_fast_agrees(Flavor flavor, std::uint32_t seed, int trials) {
+  test::Rng rng(seed);
+  for (int trial = 0; trial < trials; ++trial) {
+    const ConvGeometry g = random_geometry(rng, flavor);
+    const std::vector<float> input = rng.floats(g.batch * volume(g.input) * g.in_channels);
+    const std::vector<float> kernel =
+        rng.floats(volume(g.kernel) * (g.in_channels / g.groups) * g.out_channels);
+    const std::vector<float> bias = rng.floats(g.out_channels);
+    const float* b = rng.coin() ? bias.data() : nullptr;
+    EXPECT_TRUE(agree(run_conv(KernelPath::kFast, g, input, kernel, b),
+                      run_conv(KernelPath::kReference, g, input, kernel, b)))
+        << "trial " << trial << ": " << test::describe(g) << (b ? ", bias" : ", no bias");
+  }
+}
+
+TEST(ConvKernel, FastAgreesWithReferenceOnRandomConvolutions) {
+  expect_fast_agrees(Flavor::kPlain, 1, 150);
+}
+
+TEST(ConvKernel, FastAgreesWithReferenceOnRandomGroupedConvolutions) {
+  expect_fast_agrees(Flavor::kGrouped, 2, 80);
+}
+
+TEST(ConvKernel, FastAgreesWithReferenceOnRandomDepthwiseConvolutions) {
+  expect_fast_agrees(Flavor::kDepthwise, 3, 80);
+}
+
+TEST(ConvKernel, FastAgreesWithReferenceOnRandomPointwiseConvolutions) {
+  expect_fast_agrees(Flavor::kPointwise, 4, 40);
+}
+
+TEST(ConvKernel, FastAgreesOnALargeImageLoweredInBands) {
+  // 64x64 output pixels x (3*3*128) columns exceed the 2^20-float im2col
+  // scratch, so the fast path lowers the image in several bands.
+  ConvGeometry g;
+  g.input = {1, 64, 64};
+  g.output = {1, 62, 62};
+  g.kernel = {1, 3, 3};
+  g.in_channels = 128;
+  g.out_channels = 2;
+  test::Rng rng(5);
+  const std::vector<float> input = rng.floats(volume(g.input) * g.in_channels);
+  const std::vector<float> kernel = rng.floats(9 * g.in_channels * g.out_channels);
+  EXPECT_TRUE(agree(run_conv(KernelPath::kFast, g, input, kernel, nullptr),
+                    run_conv(KernelPath::kReference, g, input, kernel, nullptr)));
+}
+
+}  // namespace
+}  // namespace stride::kernels

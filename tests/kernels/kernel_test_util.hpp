@@ -1,0 +1,119 @@
+// Helpers for the kernel tests: a seeded random source, random window
+// geometry built with the library's own shape arithmetic, and the
+// fast-vs-reference comparison.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "kernels/conv.hpp"
+#include "stride/shape.hpp"
+
+namespace stride::kernels::test {
+
+inline constexpr KernelPath kBothPaths[] = {KernelPath::kReference, KernelPath::kFast};
+
+inline const char* path_name(KernelPath path) {
+  return path == KernelPath::kReference ? "reference" : "fast";
+}
+
+// Fixed-seed randomness. Values are drawn with our own arithmetic, not with
+// std::uniform_*_distribution, so the configurations are the same with every
+// standard library.
+class Rng {
+ public:
+  explicit Rng(std::uint32_t seed) : engine_(seed) {}
+  // Uniform in [lo, hi].
+  Dim in(Dim lo, Dim hi) { return lo + Dim(engine_() % std::uint64_t(hi - lo + 1)); }
+  bool coin() { return in(0, 1) == 1; }
+  // n values uniform in [-1, 1).
+  std::vector<float> floats(Dim n) {
+    std::vector<float> v(n);
+    for (float& x : v) x = float(engine_() % 65536) / 32768.0f - 1.0f;
+    return v;
+  }
+
+ private:
+  std::mt19937_64 engine_;
+};
+
+// One spatial axis of a window op: sizes drawn as Keras allows (a dilation
+// above 1 usually comes with stride 1, but not always: the kernels handle
+// both), output length and SAME split from stride/shape.hpp.
+struct Axis {
+  Dim in = 1, kernel = 1, stride = 1, dilation = 1, out = 1, pad_before = 0;
+};
+
+inline Axis random_axis(Rng& rng, bool dilated) {
+  Axis a;
+  a.in = rng.in(1, 9);
+  a.kernel = rng.in(1, 4);
+  a.stride = rng.in(1, 3);
+  a.dilation = dilated ? rng.in(1, 3) : 1;
+  if (a.dilation > 1 && rng.in(0, 3) != 0) a.stride = 1;
+  const bool fits = effective_kernel(a.kernel, a.dilation) <= a.in;
+  const Padding padding = fits && rng.coin() ? Padding::kValid : Padding::kSame;
+  a.out = conv_output_length(a.in, a.kernel, padding, a.stride, a.dilation);
+  if (padding == Padding::kSame)
+    a.pad_before = same_padding(a.in, a.kernel, a.stride, a.dilation).before;
+  return a;
+}
+
+// The last `rank` of the three spatial axes are random, the leading ones 1.
+inline ConvGeometry random_conv_geometry(Rng& rng, bool dilated) {
+  ConvGeometry g;
+  const Dim rank = rng.in(1, 3);
+  for (Dim axis = 3 - rank; axis < 3; ++axis) {
+    const Axis a = random_axis(rng, dilated);
+    g.input[axis] = a.in;
+    g.output[axis] = a.out;
+    g.kernel[axis] = a.kernel;
+    g.strides[axis] = a.stride;
+    g.dilation[axis] = a.dilation;
+    g.pad_before[axis] = a.pad_before;
+  }
+  g.batch = rng.in(1, 3);
+  return g;
+}
+
+inline Dim volume(const Spatial& s) {
+  return s[0] * s[1] * s[2];
+}
+
+inline std::string spatial_text(const Spatial& s) {
+  return std::to_string(s[0]) + "x" + std::to_string(s[1]) + "x" + std::to_string(s[2]);
+}
+
+inline std::string describe(const ConvGeometry& g) {
+  return "batch " + std::to_string(g.batch) + ", input " + spatial_text(g.input) + "x" +
+         std::to_string(g.in_channels) + ", output " + spatial_text(g.output) + "x" +
+         std::to_string(g.out_channels) + ", kernel " + spatial_text(g.kernel) + ", strides " +
+         spatial_text(g.strides) + ", dilation " + spatial_text(g.dilation) + ", pad_before " +
+         spatial_text(g.pad_before) + ", groups " + std::to_string(g.groups);
+}
+
+// The fast path agrees with the reference when every element satisfies
+// |fast - ref| <= 1e-5 * (1 + |ref|): a relative bound on float32 rounding
+// (the reference accumulates in double) with an absolute floor of 1e-5 for
+// results near zero, where sums of terms in [-1, 1] cancel.
+inline ::testing::AssertionResult agree(const std::vector<float>& fast,
+                                        const std::vector<float>& ref) {
+  if (fast.size() != ref.size()) {
+    return ::testing::AssertionFailure() << "sizes differ: " << fast.size() << " vs " << ref.size();
+  }
+  for (std::size_t i = 0; i < ref.size(); ++i) {
+    const double tolerance = 1e-5 * (1.0 + std::fabs(ref[i]));
+    if (!(std::fabs(double(fast[i]) - double(ref[i])) <= tolerance)) {
+      return ::testing::AssertionFailure()
+             << "element " << i << ": fast " << fast[i] << ", reference " << ref[i];
+    }
+  }
+  return ::testing::AssertionSuccess();
+}
+
+}  // namespace stride::kernels::test
