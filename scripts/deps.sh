@@ -17,6 +17,7 @@ need_packages() {
 }
 
 # The build needs; test.sh adds clang and libFuzzer.
-STRIDE_BUILD_DEPS=(cmake ninja-build g++ nlohmann-json3-dev libcli11-dev libfmt-dev libgtest-dev)
+STRIDE_BUILD_DEPS=(cmake ninja-build g++ nlohmann-json3-dev libcli11-dev libfmt-dev libgtest-dev
+  libzip-dev pkg-config)
 
 step() { printf '\n==> %s\n' "$*"; }
