@@ -532,8 +532,11 @@ def main():
         x, weights, out, rows = case.run()
         txt = args.out / f"{case.name}.txt"
         txt.write_text(case.text())
-        np.savez(args.out / f"{case.name}.weights.npz", **weights)
-        np.savez(args.out / f"{case.name}.io.npz", input=x, output=out)
+        # stride reads C-order arrays only (as the npy issue specifies).
+        c_order = np.ascontiguousarray
+        np.savez(args.out / f"{case.name}.weights.npz",
+                 **{k: c_order(v) for k, v in weights.items()})
+        np.savez(args.out / f"{case.name}.io.npz", input=c_order(x), output=c_order(out))
         written |= {f"{case.name}.txt", f"{case.name}.weights.npz", f"{case.name}.io.npz"}
         if args.stride:
             err = check_with_stride(args.stride, txt, rows)

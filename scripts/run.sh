@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds stride (Release) and runs `stride summary` and `stride explain` on the
+# Builds stride (Release) and runs `stride summary`, `stride explain` and `stride predict` on the
 # example models. Installs the build dependencies with apt-get if missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,3 +25,6 @@ for model in examples/seed1_conv.txt examples/seed2_conv.txt examples/seed2_conv
 done
 step "stride explain --input 11,11,1 \"MaxPooling2D(2, strides=2)\""
 "$stride" explain --input 11,11,1 "MaxPooling2D(2, strides=2)"
+step "stride predict examples/mnist_convnet.txt (PyTorch-made reference weights)"
+"$stride" predict examples/mnist_convnet.txt --weights tests/golden/forward/mnist_convnet.weights.npz \
+  --input examples/mnist_convnet_input.npy

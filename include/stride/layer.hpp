@@ -11,6 +11,7 @@
 
 #include "stride/config.hpp"
 #include "stride/shape.hpp"
+#include "stride/tensor.hpp"
 
 namespace stride {
 
@@ -20,6 +21,12 @@ struct WeightSpec {
   std::vector<Dim> shape;
   bool trainable = true;
   Dim size() const;  // product of the dims
+};
+
+// How a layer runs: inference or training, and which kernel implementation.
+struct CallOptions {
+  bool training = false;
+  ComputePath path = ComputePath::kFast;
 };
 
 // What `stride explain` prints for one layer: lines of arithmetic with the
@@ -60,6 +67,15 @@ class Layer {
   Dim trainable_params() const;
   Dim non_trainable_params() const;
 
+  // Keras's call(): runs the built layer on a batch whose shape fits the
+  // built input shape (any batch size). Weights must be bound.
+  Tensor call(const Tensor& input, const CallOptions& options = {}) const;
+  // The weights' values, in weights() order: views into the model's
+  // parameter buffer, bound by the model after build().
+  void bind_weights(std::vector<Tensor> values);
+  const std::vector<Tensor>& weight_values() const { return weight_values_; }
+  const Tensor& weight(std::string_view name) const;
+
   // Appends the arithmetic behind the output shape and the parameter count.
   // Called after build(). The default says the shape is unchanged.
   virtual void explain(Explanation& out) const;
@@ -73,6 +89,9 @@ class Layer {
   // The weights build() creates for this input shape (Keras order:
   // trainable first, then non-trainable).
   virtual std::vector<WeightSpec> make_weights(const Shape& input) const;
+  // The computation behind call(): `input` has already been checked against
+  // the built input shape; the result must have compute_output_shape's shape.
+  virtual Tensor forward(const Tensor& input, const CallOptions& options) const;
 
   // Constructors write normalized values back (kernel_size=3 -> [3, 3]) so
   // that get_config() reads as Keras's.
@@ -92,6 +111,7 @@ class Layer {
   bool built_ = false;
   Shape input_shape_, output_shape_;
   std::vector<WeightSpec> weights_;
+  std::vector<Tensor> weight_values_;
 };
 
 // ---- Registry -----------------------------------------------------------

@@ -2,6 +2,7 @@
 // summarized as Keras does.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "stride/layer.hpp"
+#include "stride/tensor.hpp"
 
 namespace stride {
 
@@ -66,6 +68,25 @@ class Sequential {
   // The arithmetic of every layer, numbers filled in.
   std::string explain() const;
 
+  // ---- Computation --------------------------------------------------------
+  // All parameters live in one buffer; each layer's weights are views into
+  // it, in layer order then Keras weight order. build() allocates it and
+  // initializes the weights as Keras does, from seed 0.
+  Tensor& parameters() { return parameters_; }
+  const Tensor& parameters() const { return parameters_; }
+  // Keras's initializers (glorot_uniform kernels, zero biases, BN ones and
+  // zeros, ...), drawn from a generator seeded with `seed`.
+  void initialize_weights(std::uint64_t seed);
+  // A .npz of arrays named "<layer name>/<weight name>" in Keras layouts. A
+  // missing, extra or wrongly shaped array is an error naming it.
+  void load_weights(const std::string& path);
+  void save_weights(const std::string& path, bool compressed = false) const;
+  // The whole model on one batch (Keras's model(x, training=...)).
+  Tensor call(const Tensor& input, const CallOptions& options = {});
+  // Inference over x in batches of batch_size; the input's shape after the
+  // batch dim must fit the model's input shape.
+  Tensor predict(const Tensor& input, Dim batch_size = 32);
+
  private:
   std::string unique_default_name(const std::string& class_name);
   // Builds the layers if build() has not run yet, so that the const readers
@@ -78,6 +99,7 @@ class Sequential {
   std::vector<std::unique_ptr<Layer>> layers_;
   std::map<std::string, int> name_counts_;
   bool built_ = false;
+  Tensor parameters_;
 };
 
 // ---- Model files ----------------------------------------------------------

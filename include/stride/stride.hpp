@@ -6,4 +6,6 @@
 #include "stride/error.hpp"
 #include "stride/layer.hpp"
 #include "stride/model.hpp"
+#include "stride/npy.hpp"
 #include "stride/shape.hpp"
+#include "stride/tensor.hpp"

@@ -39,7 +39,18 @@ struct LayersArgs {
   std::vector<std::string> names;  // show these layers' signatures
 };
 
+struct PredictArgs {
+  std::string model;
+  std::string weights;  // .npz; empty: Keras initialization from `seed`
+  std::string input;    // .npy, batch first
+  std::string output;   // .npy; empty: values printed, one sample per line
+  Dim batch_size = 32;
+  std::uint64_t seed = 0;
+  bool reference = false;  // the reference kernels instead of the fast ones
+};
+
 std::string run_summary(const SummaryArgs& args);
+std::string run_predict(const PredictArgs& args);
 std::string run_explain(const ExplainArgs& args);
 std::string run_layers(const LayersArgs& args);
 

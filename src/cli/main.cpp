@@ -26,6 +26,7 @@ const char* const kExamples = R"EX(Examples:
   stride explain examples/seed2_conv.txt
   stride explain --input 11,11,1 "MaxPooling2D(2, strides=2)"
   stride explain --input 28,28,1 "Conv2D(32, 3, strides=2, padding='same')" "Flatten()"
+  stride predict examples/mnist_convnet.txt --weights W.npz --input X.npy --output Y.npy
   stride layers
   stride layers Conv2D
 
@@ -62,7 +63,7 @@ int print(const std::string& text) {
 
 int main(int argc, char** argv) {
   using namespace stride::cli;
-  CLI::App app{"stride: Keras's output shapes, parameter counts and model.summary(), explained",
+  CLI::App app{"stride: Keras layers in C++: shapes, parameters, summaries, explain, predict",
                "stride"};
   app.set_version_flag("--version", std::string("stride ") + STRIDE_VERSION);
   app.footer(kExamples);
@@ -92,6 +93,25 @@ int main(int argc, char** argv) {
                           "Model file (or -), or with --input: layer calls like "
                           "\"MaxPooling2D(2, strides=2)\"");
 
+  PredictArgs predict;
+  CLI::App* predict_cmd =
+      app.add_subcommand("predict", "Run a model on a .npy batch (Keras's model.predict)");
+  predict_cmd->add_option("MODEL", predict.model, "Model file, or - for standard input")
+      ->required();
+  predict_cmd->add_option("--weights", predict.weights,
+                          "Weights .npz with arrays named <layer>/<weight> (default: Keras "
+                          "initialization from --seed)");
+  predict_cmd->add_option("--input", predict.input, "Input .npy, batch first")->required();
+  predict_cmd->add_option("--output", predict.output,
+                          "Output .npy, written whole or not at all (default: print the "
+                          "values, one sample per line)");
+  predict_cmd->add_option("--batch-size", predict.batch_size, "Samples per batch (default 32)")
+      ->check(CLI::Range(stride::Dim{1}, stride::Dim{1} << 40));
+  predict_cmd->add_option("--seed", predict.seed, "Seed of the initial weights without --weights");
+  predict_cmd->add_flag(
+      "--reference", predict.reference,
+      "Compute with the reference kernels (plain loops) instead of the fast ones");
+
   LayersArgs layers;
   CLI::App* layers_cmd = app.add_subcommand("layers", "List the supported layer classes");
   layers_cmd->add_option("NAME", layers.names, "Show these layers' arguments and defaults");
@@ -99,9 +119,9 @@ int main(int argc, char** argv) {
   // CLI11 would call an unknown command a missing one.
   const std::string first = argc > 1 ? argv[1] : "";
   if (!first.empty() && first[0] != '-' && first != "summary" && first != "explain" &&
-      first != "layers")
+      first != "layers" && first != "predict")
     return usage_error(
-        fmt::format("unknown command '{}' (commands: summary, explain, layers)", argv[1]));
+        fmt::format("unknown command '{}' (commands: summary, explain, predict, layers)", argv[1]));
 
   try {
     app.parse(argc, argv);
@@ -122,6 +142,8 @@ int main(int argc, char** argv) {
     } else if (*explain_cmd) {
       explain.has_input = input_opt->count() > 0;
       out = run_explain(explain);
+    } else if (*predict_cmd) {
+      out = run_predict(predict);
     } else if (*layers_cmd) {
       out = run_layers(layers);
     }

@@ -3,6 +3,10 @@
 // shape without the batch dim, with every shared axis set to 1.
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cmath>
+
+#include "compute.hpp"
 #include "families.hpp"
 
 namespace stride::layers {
@@ -11,14 +15,27 @@ namespace {
 
 // Validates a config and writes back Keras's normalized values.
 using Normalize = void (*)(const Config& c, Json& out);
+// Applies the layer's function in place to a copy of its input.
+using Apply = void (*)(const Config& c, Tensor& values, const CallOptions& options);
 
 // A shape-preserving, weightless activation layer.
 class ElementWise : public Layer {
  public:
-  ElementWise(Config config, Normalize normalize) : Layer(std::move(config)) {
+  ElementWise(Config config, Normalize normalize, Apply apply)
+      : Layer(std::move(config)), apply_(apply) {
     normalize(this->config(), mutable_config());
   }
   Shape compute_output_shape(const Shape& input) const override { return input; }
+
+ protected:
+  Tensor forward(const Tensor& input, const CallOptions& options) const override {
+    Tensor output = input.clone();
+    apply_(config(), output, options);
+    return output;
+  }
+
+ private:
+  Apply apply_;
 };
 
 // A number >= 0 (None allowed only when `allow_none`), else Keras's message
@@ -67,9 +84,49 @@ void normalize_elu(const Config& c, Json&) {
   (void)c.number("alpha");
 }
 
+void apply_activation(const Config& c, Tensor& values, const CallOptions& options) {
+  activate(c.activation(), values, options);
+}
+
+// Keras 3 ReLU: max_value above it, x from threshold up, else
+// negative_slope * (x - threshold).
+void apply_relu(const Config& c, Tensor& values, const CallOptions&) {
+  const float max_value = c.is_null("max_value") ? INFINITY : float(c.number("max_value"));
+  const float slope = float(c.number("negative_slope")), threshold = float(c.number("threshold"));
+  for (float& x : values)
+    x = x >= max_value ? max_value : x >= threshold ? x : slope * (x - threshold);
+}
+
+void apply_leaky_relu(const Config& c, Tensor& values, const CallOptions&) {
+  const float slope = float(c.number("negative_slope"));
+  for (float& x : values) x = x >= 0.0f ? x : slope * x;
+}
+
+void apply_elu(const Config& c, Tensor& values, const CallOptions&) {
+  const float alpha = float(c.number("alpha"));
+  for (float& x : values) x = x > 0.0f ? x : alpha * std::expm1(x);
+}
+
+// Softmax over the `axis` list: the axes are moved last, normalized as one
+// row, and moved back.
+void apply_softmax(const Config& c, Tensor& values, const CallOptions& options) {
+  const Dim rank = Dim(values.rank());
+  std::vector<std::size_t> axes;
+  for (Dim axis : c.int_list("axis")) {
+    const auto a = static_cast<std::size_t>(axis < 0 ? axis + rank : axis);
+    if (std::find(axes.begin(), axes.end(), a) == axes.end()) axes.push_back(a);
+  }
+  std::sort(axes.begin(), axes.end());
+  AxesLast moved = move_axes_last(values, axes);
+  Tensor rows = moved.rows.clone();
+  activate("softmax", rows, options);
+  const Tensor result = restore_axes(moved, rows);
+  std::copy(result.begin(), result.end(), values.begin());
+}
+
 class Softmax : public ElementWise {
  public:
-  explicit Softmax(const Config& c) : ElementWise(c, normalize_softmax) {}
+  explicit Softmax(const Config& c) : ElementWise(c, normalize_softmax, apply_softmax) {}
   Shape compute_output_shape(const Shape& input) const override {
     const Dim rank = static_cast<Dim>(input.size());
     for (Dim axis : config().int_list("axis"))
@@ -119,6 +176,31 @@ class PReLU : public Layer {
     return {{"alpha", alpha_shape(input)}};
   }
 
+  // x for x >= 0, alpha * x below, alpha broadcast along the shared axes.
+  Tensor forward(const Tensor& input, const CallOptions&) const override {
+    Tensor output = input.clone();
+    const Tensor& alpha = weight("alpha");
+    const std::size_t rank = input.rank();
+    // Strides into alpha per input axis; 0 along the batch and shared axes.
+    std::vector<Dim> stride(rank, 0);
+    Dim s = 1;
+    for (std::size_t i = rank; i-- > 1;) {
+      stride[i] = alpha.dim(i - 1) == 1 ? 0 : s;
+      s *= alpha.dim(i - 1);
+    }
+    std::vector<Dim> index(rank, 0);
+    for (float& x : output) {
+      Dim a = 0;
+      for (std::size_t i = 1; i < rank; ++i) a += index[i] * stride[i];
+      if (x < 0.0f) x *= alpha[a];
+      for (std::size_t i = rank; i-- > 0;) {
+        if (++index[i] < input.dim(i)) break;
+        index[i] = 0;
+      }
+    }
+    return output;
+  }
+
  private:
   std::vector<Dim> alpha_shape(const Shape& input) const {
     std::vector<Dim> shape(input.begin() + 1, input.end());
@@ -129,9 +211,9 @@ class PReLU : public Layer {
   std::vector<Dim> shared_axes_;
 };
 
-template <Normalize N>
+template <Normalize N, Apply A>
 std::unique_ptr<Layer> make_element_wise(const Config& c) {
-  return std::make_unique<ElementWise>(c, N);
+  return std::make_unique<ElementWise>(c, N, A);
 }
 
 std::unique_ptr<Layer> make_softmax(const Config& c) {
@@ -144,18 +226,20 @@ std::unique_ptr<Layer> make_prelu(const Config& c) {
 }  // namespace
 
 void register_activation(LayerRegistry& r) {
-  r.add(
-      {"Activation", {{"activation", nullptr, true}}, make_element_wise<normalize_activation>, {}});
+  r.add({"Activation",
+         {{"activation", nullptr, true}},
+         make_element_wise<normalize_activation, apply_activation>,
+         {}});
   r.add({"ReLU",
          {{"max_value", nullptr}, {"negative_slope", 0.0}, {"threshold", 0.0}},
-         make_element_wise<normalize_relu>,
+         make_element_wise<normalize_relu, apply_relu>,
          {}});
   r.add({"LeakyReLU",
          {{"negative_slope", 0.3}, {"alpha", nullptr}},
-         make_element_wise<normalize_leaky_relu>,
+         make_element_wise<normalize_leaky_relu, apply_leaky_relu>,
          {}});
   r.add({"Softmax", {{"axis", -1}}, make_softmax, {}});
-  r.add({"ELU", {{"alpha", 1.0}}, make_element_wise<normalize_elu>, {}});
+  r.add({"ELU", {{"alpha", 1.0}}, make_element_wise<normalize_elu, apply_elu>, {}});
   r.add({"PReLU",
          {{"alpha_initializer", "zeros"},
           {"alpha_regularizer", nullptr},

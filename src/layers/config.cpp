@@ -1,22 +1,25 @@
 // Typed, validated access to layer configs. Messages follow Keras's wording
 // where Keras has one (reference §5.2), and always name the layer.
-#include <algorithm>
-#include <cmath>
+#include "stride/config.hpp"
+
 #include <fmt/format.h>
 
-#include "stride/config.hpp"
+#include <algorithm>
+#include <cmath>
 
 namespace stride {
 
 namespace {
 
 const char* const kActivations[] = {
-    "linear",      "relu",     "sigmoid",    "tanh",         "softmax", "elu",
-    "selu",        "softplus", "softsign",   "swish",        "silu",    "gelu",
-    "exponential", "hard_sigmoid", "leaky_relu", "relu6",    "log_softmax", "mish",
-    "hard_silu",   "hard_swish", "celu",     "glu",          "log_sigmoid", "sparse_plus",
-    "sparsemax",   "squareplus", "tanh_shrink", "threshold", "soft_shrink", "hard_shrink",
-    "hard_tanh",
+    "linear",      "relu",         "sigmoid",     "tanh",
+    "softmax",     "elu",          "selu",        "softplus",
+    "softsign",    "swish",        "silu",        "gelu",
+    "exponential", "hard_sigmoid", "leaky_relu",  "relu6",
+    "log_softmax", "mish",         "hard_silu",   "hard_swish",
+    "celu",        "glu",          "log_sigmoid", "sparse_plus",
+    "sparsemax",   "squareplus",   "tanh_shrink", "threshold",
+    "soft_shrink", "hard_shrink",  "hard_tanh",   "gelu_approximate",
 };
 
 std::string lower(std::string s) {
@@ -37,11 +40,16 @@ std::string format_float(double v) {
 
 std::string python_repr(const Json& v) {
   switch (v.type()) {
-    case Json::value_t::null: return "None";
-    case Json::value_t::boolean: return v.get<bool>() ? "True" : "False";
-    case Json::value_t::number_integer: return std::to_string(v.get<std::int64_t>());
-    case Json::value_t::number_unsigned: return std::to_string(v.get<std::uint64_t>());
-    case Json::value_t::number_float: return format_float(v.get<double>());
+    case Json::value_t::null:
+      return "None";
+    case Json::value_t::boolean:
+      return v.get<bool>() ? "True" : "False";
+    case Json::value_t::number_integer:
+      return std::to_string(v.get<std::int64_t>());
+    case Json::value_t::number_unsigned:
+      return std::to_string(v.get<std::uint64_t>());
+    case Json::value_t::number_float:
+      return format_float(v.get<double>());
     case Json::value_t::string: {
       std::string s = "'";
       for (char c : v.get_ref<const std::string&>()) {
@@ -68,29 +76,37 @@ std::string python_repr(const Json& v) {
       }
       return s + "}";
     }
-    default: return "?";
+    default:
+      return "?";
   }
 }
 
 std::string python_type_name(const Json& v) {
   switch (v.type()) {
-    case Json::value_t::null: return "None";
-    case Json::value_t::boolean: return "bool";
+    case Json::value_t::null:
+      return "None";
+    case Json::value_t::boolean:
+      return "bool";
     case Json::value_t::number_integer:
-    case Json::value_t::number_unsigned: return "int";
-    case Json::value_t::number_float: return "float";
-    case Json::value_t::string: return "str";
-    case Json::value_t::array: return "tuple";
-    case Json::value_t::object: return "dict";
-    default: return "value";
+    case Json::value_t::number_unsigned:
+      return "int";
+    case Json::value_t::number_float:
+      return "float";
+    case Json::value_t::string:
+      return "str";
+    case Json::value_t::array:
+      return "tuple";
+    case Json::value_t::object:
+      return "dict";
+    default:
+      return "value";
   }
 }
 
 bool is_base_layer_keyword(const std::string& k) {
-  static const char* const kBase[] = {"name",       "trainable",   "dtype",
-                                      "input_shape", "batch_input_shape", "batch_size",
-                                      "input_dim",  "batch_shape", "dynamic",
-                                      "autocast",   "input_length"};
+  static const char* const kBase[] = {
+      "name",      "trainable",   "dtype",   "input_shape", "batch_input_shape", "batch_size",
+      "input_dim", "batch_shape", "dynamic", "autocast",    "input_length"};
   return std::find(std::begin(kBase), std::end(kBase), k) != std::end(kBase);
 }
 
@@ -201,8 +217,8 @@ Padding Config::padding(const std::string& key, bool allow_causal) const {
   const Json& v = at(key);
   const std::string allowed = allow_causal ? "'valid', 'same' or 'causal'" : "'valid' or 'same'";
   if (!v.is_string())
-    fail(key, fmt::format("The `{}` argument must be one of {}. Received: {}={}", key, allowed,
-                          key, python_repr(v)));
+    fail(key, fmt::format("The `{}` argument must be one of {}. Received: {}={}", key, allowed, key,
+                          python_repr(v)));
   const std::string p = lower(v.get<std::string>());
   if (p == "valid") return Padding::kValid;
   if (p == "same") return Padding::kSame;

@@ -1,6 +1,7 @@
 // Conv1D, Conv2D, Conv3D: Keras's convolution family (reference §1.1, §2.1).
 #include <fmt/format.h>
 
+#include "compute.hpp"
 #include "conv_common.hpp"
 #include "families.hpp"
 
@@ -88,6 +89,15 @@ class Conv : public Layer {
     std::vector<WeightSpec> w{{"kernel", kshape}};
     if (use_bias_) w.push_back({"bias", {filters_}});
     return w;
+  }
+
+  Tensor forward(const Tensor& input, const CallOptions& options) const override {
+    Tensor output = in_channels_last(input, channels_first_, [&](const Tensor& x) {
+      return convolve(*this, x, window_, filters_, groups_, weight("kernel").data(),
+                      use_bias_ ? weight("bias").data() : nullptr, options.path);
+    });
+    activate(activation_, output, options);
+    return output;
   }
 
  private:

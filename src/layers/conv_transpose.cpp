@@ -4,8 +4,10 @@
 
 #include <optional>
 
+#include "compute.hpp"
 #include "conv_common.hpp"
 #include "families.hpp"
+#include "kernels/conv.hpp"
 
 namespace stride::layers {
 
@@ -110,6 +112,31 @@ class ConvTranspose : public Layer {
     std::vector<WeightSpec> w{{"kernel", kshape}};
     if (use_bias_) w.push_back({"bias", {filters_}});
     return w;
+  }
+
+  Tensor forward(const Tensor& input, const CallOptions& options) const override {
+    Tensor output = in_channels_last(input, channels_first_, [&](const Tensor& x) {
+      const std::vector<Dim> in = spatial_dims(x.shape(), false);
+      std::vector<Dim> out, pad(rank_, 0);
+      for (std::size_t i = 0; i < rank_; ++i) {
+        const Dim k_eff = effective_kernel(window_.kernel[i], window_.dilation[i]);
+        out.push_back(deconv_output_length(in[i], window_.kernel[i], window_.padding,
+                                           output_padding(i), window_.strides[i],
+                                           window_.dilation[i]));
+        // SAME pads as the forward convolution that maps `out` back to `in`
+        // (reference §7.1).
+        if (window_.padding == Padding::kSame)
+          pad[i] = std::max<Dim>((in[i] - 1) * window_.strides[i] + k_eff - out[i], 0) / 2;
+      }
+      Tensor y(make_shape(x.dim(0), out, filters_, false));
+      kernels::ConvGeometry g = conv_geometry(x.shape(), y.shape(), window_);
+      g.pad_before = spatial3(pad, 0);
+      kernels::conv_transpose_forward(options.path, g, x.data(), weight("kernel").data(),
+                                      use_bias_ ? weight("bias").data() : nullptr, y.data());
+      return y;
+    });
+    activate(activation_, output, options);
+    return output;
   }
 
  private:

@@ -3,6 +3,7 @@
 // that leaves nothing (<= 0) is an error; Keras 2 did not check. No weights.
 #include <fmt/format.h>
 
+#include "compute.hpp"
 #include "families.hpp"
 #include "window.hpp"
 
@@ -82,6 +83,20 @@ class Cropping : public Layer {
     out.add(fmt::format("channels: {} unchanged",
                         channels == kNone ? std::string("None") : std::to_string(channels)));
     out.add(param_arithmetic());
+  }
+
+ protected:
+  Tensor forward(const Tensor& input, const CallOptions&) const override {
+    return in_channels_last(input, channels_first_, [&](const Tensor& x) {
+      std::vector<Dim> in = spatial_dims(x.shape(), false), out, before;
+      for (std::size_t i = 0; i < rank_; ++i) {
+        before.push_back(crops_[i].before);
+        out.push_back(in[i] - crops_[i].before - crops_[i].after);
+      }
+      Tensor y(make_shape(x.dim(0), out, x.shape().back(), false));
+      copy_box(x, y, before, std::vector<Dim>(rank_, 0), out);
+      return y;
+    });
   }
 
  private:

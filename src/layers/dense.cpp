@@ -3,7 +3,9 @@
 // the kernel and adds two trainable low-rank factors.
 #include <fmt/format.h>
 
+#include "compute.hpp"
 #include "families.hpp"
+#include "kernels/gemm.hpp"
 
 namespace stride::layers {
 
@@ -110,7 +112,37 @@ class Dense : public Layer {
     return w;
   }
 
+  // y = x . W + b over the last axis: the other axes are rows of one GEMM.
+  Tensor forward(const Tensor& input, const CallOptions& options) const override {
+    const Dim d = input.shape().back();
+    const Dim rows = d ? input.size() / d : 0;
+    Tensor output(compute_output_shape(input.shape()));
+    if (use_bias_) {
+      const float* bias = weight("bias").data();
+      for (Dim r = 0; r < rows; ++r) std::copy(bias, bias + units_, output.data() + r * units_);
+    }
+    const Tensor kernel = effective_kernel(options.path);
+    kernels::gemm(options.path, rows, units_, d, input.data(), d, kernel.data(), units_,
+                  output.data(), units_, /*accumulate=*/use_bias_);
+    activate(activation_, output, options);
+    return output;
+  }
+
  private:
+  // Keras 3's LoRA adds (lora_alpha / lora_rank) * A . B to the frozen kernel.
+  Tensor effective_kernel(ComputePath path) const {
+    const Tensor& kernel = weight("kernel");
+    if (lora_rank_ == 0) return kernel;
+    Tensor sum = kernel.clone();
+    const Tensor& a = weight("lora_kernel_a");
+    Tensor product(kernel.shape());
+    kernels::gemm(path, kernel.dim(0), units_, lora_rank_, a.data(), lora_rank_,
+                  weight("lora_kernel_b").data(), units_, product.data(), units_, false);
+    const float scale = float(config().json().at("lora_alpha").get<double>() / double(lora_rank_));
+    for (Dim i = 0; i < sum.size(); ++i) sum[i] += scale * product[i];
+    return sum;
+  }
+
   // kernel + bias (without the LoRA factors); overflow was ruled out by
   // compute_output_shape.
   Dim dense_params() const {

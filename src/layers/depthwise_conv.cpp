@@ -2,6 +2,7 @@
 // channel and per depth_multiplier, so C_in * m output channels.
 #include <fmt/format.h>
 
+#include "compute.hpp"
 #include "conv_common.hpp"
 #include "families.hpp"
 
@@ -81,6 +82,19 @@ class DepthwiseConv : public Layer {
     std::vector<WeightSpec> w{{"depthwise_kernel", kshape}};
     if (use_bias_) w.push_back({"bias", {checked_mul(channels, multiplier_, "bias size")}});
     return w;
+  }
+
+  // Keras's (k..., C, m) kernel is a grouped convolution's (k..., 1, C*m):
+  // one group per input channel.
+  Tensor forward(const Tensor& input, const CallOptions& options) const override {
+    Tensor output = in_channels_last(input, channels_first_, [&](const Tensor& x) {
+      const Dim channels = x.shape().back();
+      return convolve(*this, x, window_, channels * multiplier_, channels,
+                      weight("depthwise_kernel").data(),
+                      use_bias_ ? weight("bias").data() : nullptr, options.path);
+    });
+    activate(activation_, output, options);
+    return output;
   }
 
  private:

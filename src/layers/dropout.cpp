@@ -52,6 +52,13 @@ class Dropout : public Layer {
     out.add(param_arithmetic());
   }
 
+ protected:
+  // Inference is the identity (reference §7.5).
+  Tensor forward(const Tensor& input, const CallOptions& options) const override {
+    if (options.training) fail("training-mode dropout is not implemented yet");
+    return input;
+  }
+
  private:
   // Keras 3 (dropout.py, _validate_noise_shape): a tuple of positive ints or None.
   static void check_noise_shape(const Config& c) {

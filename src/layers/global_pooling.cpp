@@ -2,7 +2,9 @@
 // channel over all spatial positions (reference §1.7, §2.5). No weights.
 #include <fmt/format.h>
 
+#include "compute.hpp"
 #include "families.hpp"
+#include "kernels/pool.hpp"
 #include "window.hpp"
 
 namespace stride::layers {
@@ -44,6 +46,23 @@ class GlobalPooling : public Layer {
                         channels == kNone ? std::string("None") : std::to_string(channels),
                         keepdims_ ? "; keepdims=True keeps the spatial axes with size 1" : ""));
     out.add("params: 0 (pooling has no weights)");
+  }
+
+ protected:
+  // One pooling window covering every position; with the spatial axes at
+  // size 1 the channels_last result has the memory order of either format.
+  Tensor forward(const Tensor& input, const CallOptions& options) const override {
+    const Tensor x = channels_first_ ? kernels::to_channels_last(input) : input;
+    const std::vector<Dim> spatial = spatial_dims(x.shape(), false);
+    kernels::PoolGeometry g;
+    g.batch = x.dim(0);
+    g.channels = x.shape().back();
+    g.input = g.window = spatial3(spatial, 1);
+    Tensor y(compute_output_shape(input.shape()));
+    kernels::pool_forward(options.path,
+                          max_ ? kernels::PoolKind::kMax : kernels::PoolKind::kAverage, g, x.data(),
+                          y.data());
+    return y;
   }
 
  private:

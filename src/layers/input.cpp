@@ -21,14 +21,16 @@ class InputLayer : public Layer {
     }
     for (const char* key : {"shape", "input_shape"}) {
       if (c.is_null(key)) continue;
-      if (given)
-        c.fail(key, fmt::format("give either `{}` or `{}`, not both", given, key));
+      if (given) c.fail(key, fmt::format("give either `{}` or `{}`, not both", given, key));
       const Json& s = c.json()[key];
       batch = Json::array({c.is_null("batch_size") ? Json(nullptr) : c.json()["batch_size"]});
-      if (s.is_number_integer()) batch.push_back(s);
-      else if (s.is_array()) for (const Json& d : s) batch.push_back(d);
-      else c.fail(key, fmt::format("`{}` must be a tuple of dimensions. Received: {}={}", key, key,
-                                   python_repr(s)));
+      if (s.is_number_integer())
+        batch.push_back(s);
+      else if (s.is_array())
+        for (const Json& d : s) batch.push_back(d);
+      else
+        c.fail(key, fmt::format("`{}` must be a tuple of dimensions. Received: {}={}", key, key,
+                                python_repr(s)));
       given = key;
     }
     if (!given) c.fail("shape", "an input needs `shape=` (or `batch_shape=`)");
@@ -49,23 +51,28 @@ class InputLayer : public Layer {
   }
 
   Shape compute_output_shape(const Shape& input) const override { return input; }
+
+ protected:
+  Tensor forward(const Tensor& input, const CallOptions&) const override { return input; }
 };
 
 Signature input_layer_signature() {
-  return {{"input_shape", nullptr}, {"batch_size", nullptr},  {"dtype", nullptr},
-          {"input_tensor", nullptr}, {"sparse", nullptr},     {"name", nullptr},
-          {"ragged", nullptr},      {"type_spec", nullptr},   {"batch_input_shape", nullptr},
-          {"shape", nullptr},       {"batch_shape", nullptr}, {"optional", false}};
+  return {{"input_shape", nullptr},  {"batch_size", nullptr},  {"dtype", nullptr},
+          {"input_tensor", nullptr}, {"sparse", nullptr},      {"name", nullptr},
+          {"ragged", nullptr},       {"type_spec", nullptr},   {"batch_input_shape", nullptr},
+          {"shape", nullptr},        {"batch_shape", nullptr}, {"optional", false}};
 }
 
 Signature input_signature() {
-  return {{"shape", nullptr},    {"batch_size", nullptr}, {"name", nullptr},
-          {"dtype", nullptr},    {"sparse", nullptr},     {"tensor", nullptr},
-          {"ragged", nullptr},   {"type_spec", nullptr},  {"batch_shape", nullptr},
+  return {{"shape", nullptr},  {"batch_size", nullptr}, {"name", nullptr},
+          {"dtype", nullptr},  {"sparse", nullptr},     {"tensor", nullptr},
+          {"ragged", nullptr}, {"type_spec", nullptr},  {"batch_shape", nullptr},
           {"optional", false}};
 }
 
-std::unique_ptr<Layer> make_input(const Config& c) { return std::make_unique<InputLayer>(c); }
+std::unique_ptr<Layer> make_input(const Config& c) {
+  return std::make_unique<InputLayer>(c);
+}
 
 }  // namespace
 

@@ -1,11 +1,13 @@
 // The Layer base: build(), weights and the messages every layer shares.
-#include <fmt/format.h>
-
 #include "stride/layer.hpp"
+
+#include <fmt/format.h>
 
 namespace stride {
 
-Dim WeightSpec::size() const { return checked_product(shape, "weight '" + name + "' size"); }
+Dim WeightSpec::size() const {
+  return checked_product(shape, "weight '" + name + "' size");
+}
 
 Layer::Layer(Config config) : config_(std::move(config)) {
   const Json& j = config_.json();
@@ -18,7 +20,9 @@ void Layer::set_name(std::string name) {
   config_.json()["name"] = name_;
 }
 
-Json Layer::get_config() const { return config_.json(); }
+Json Layer::get_config() const {
+  return config_.json();
+}
 
 std::string Layer::display_name() const {
   return name_.empty() ? class_name() : fmt::format("{} layer '{}'", class_name(), name_);
@@ -36,12 +40,15 @@ void Layer::require_rank(const Shape& input, std::size_t rank) const {
 
 void Layer::require_min_rank(const Shape& input, std::size_t rank) const {
   if (input.size() < rank)
-    fail(fmt::format("expected input of rank at least {} (batch included), got rank {}: input "
-                     "shape {}",
-                     rank, input.size(), shape_to_python(input)));
+    fail(
+        fmt::format("expected input of rank at least {} (batch included), got rank {}: input "
+                    "shape {}",
+                    rank, input.size(), shape_to_python(input)));
 }
 
-std::vector<WeightSpec> Layer::make_weights(const Shape&) const { return {}; }
+std::vector<WeightSpec> Layer::make_weights(const Shape&) const {
+  return {};
+}
 
 void Layer::build(const Shape& input_shape) {
   try {
@@ -61,6 +68,12 @@ void Layer::build(const Shape& input_shape) {
     }
     input_shape_ = input_shape;
     (void)count_params();  // throws on overflow
+    // Values bound for other weight shapes no longer fit.
+    for (std::size_t i = 0; i < weight_values_.size(); ++i)
+      if (i >= weights_.size() || weight_values_[i].shape() != weights_[i].shape) {
+        weight_values_.clear();
+        break;
+      }
   } catch (const Error& e) {
     // The 64-bit overflow checks of shape.hpp do not know the layer: name it
     // and the input shape here. Messages from fail() already name the layer.
@@ -96,7 +109,8 @@ std::string Layer::param_arithmetic() const {
     const WeightSpec& w = weights_[i];
     if (i) text += " + ";
     std::string dims;
-    for (std::size_t k = 0; k < w.shape.size(); ++k) dims += (k ? "*" : "") + std::to_string(w.shape[k]);
+    for (std::size_t k = 0; k < w.shape.size(); ++k)
+      dims += (k ? "*" : "") + std::to_string(w.shape[k]);
     text += w.name + " " + dims;
   }
   text += fmt::format(" = {}", count_params());
@@ -104,6 +118,44 @@ std::string Layer::param_arithmetic() const {
     text += fmt::format(" ({} trainable, {} non-trainable)", trainable_params(),
                         non_trainable_params());
   return text;
+}
+
+Tensor Layer::call(const Tensor& input, const CallOptions& options) const {
+  if (!built_) fail("call() before build()");
+  bool fits = input.rank() == input_shape_.size();
+  for (std::size_t i = 1; fits && i < input_shape_.size(); ++i)
+    fits = input_shape_[i] == kNone || input_shape_[i] == input.dim(i);
+  if (!fits)
+    fail(fmt::format("input of shape {} does not fit the layer's input shape {}",
+                     shape_to_python(input.shape()), shape_to_python(input_shape_)));
+  if (weight_values_.size() != weights_.size())
+    fail("the layer's weights have no values (initialize or load them first)");
+  Tensor output = forward(input, options);
+  if (output.shape() != compute_output_shape(input.shape()))
+    fail(fmt::format("internal error: output shape {} differs from the shape rule's {}",
+                     shape_to_python(output.shape()),
+                     shape_to_python(compute_output_shape(input.shape()))));
+  return output;
+}
+
+Tensor Layer::forward(const Tensor&, const CallOptions&) const {
+  fail("this layer cannot compute yet");
+}
+
+void Layer::bind_weights(std::vector<Tensor> values) {
+  if (values.size() != weights_.size())
+    fail(fmt::format("{} weight values for {} weights", values.size(), weights_.size()));
+  for (std::size_t i = 0; i < values.size(); ++i)
+    if (values[i].shape() != weights_[i].shape)
+      fail(fmt::format("weight '{}' has shape {}, the value bound to it {}", weights_[i].name,
+                       shape_to_python(weights_[i].shape), shape_to_python(values[i].shape())));
+  weight_values_ = std::move(values);
+}
+
+const Tensor& Layer::weight(std::string_view name) const {
+  for (std::size_t i = 0; i < weights_.size() && i < weight_values_.size(); ++i)
+    if (weights_[i].name == name) return weight_values_[i];
+  fail(fmt::format("no value for weight '{}'", name));
 }
 
 void Layer::explain(Explanation& out) const {

@@ -6,7 +6,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 
+#include "compute.hpp"
 #include "families.hpp"
 
 namespace stride::layers {
@@ -181,6 +183,31 @@ class BatchNormalization : public Normalization {
     return w;
   }
 
+  // Inference (reference §7.3): inv = gamma / sqrt(moving_variance + eps),
+  // y = x * inv + (beta - moving_mean * inv), per feature of the axes.
+  Tensor forward(const Tensor& input, const CallOptions& options) const override {
+    if (options.training) fail("training-mode batch normalization is not implemented yet");
+    std::vector<std::size_t> axes = resolved_axes(input.shape(), true);
+    std::sort(axes.begin(), axes.end());  // the weights' C order
+    const AxesLast a = move_axes_last(input, axes);
+    const Dim rows = a.rows.dim(0), features = a.rows.dim(1);
+    const float eps = float(config().number("epsilon"));
+    const Tensor& mean = weight("moving_mean");
+    const Tensor& variance = weight("moving_variance");
+    std::vector<float> inv(features), shift(features);
+    for (Dim f = 0; f < features; ++f) {
+      inv[f] = (scale_ ? weight("gamma")[f] : 1.0f) / std::sqrt(variance[f] + eps);
+      shift[f] = (center_ ? weight("beta")[f] : 0.0f) - mean[f] * inv[f];
+    }
+    Tensor out(a.rows.shape());
+    for (Dim r = 0; r < rows; ++r) {
+      const float* x = a.rows.data() + r * features;
+      float* y = out.data() + r * features;
+      for (Dim f = 0; f < features; ++f) y[f] = x[f] * inv[f] + shift[f];
+    }
+    return restore_axes(a, out);
+  }
+
  private:
   bool renorm_ = false;
 };
@@ -210,6 +237,33 @@ class LayerNormalization : public Normalization {
     if (has_gamma()) w.push_back({"gamma", shape, true});
     if (has_beta()) w.push_back({"beta", shape, true});
     return w;
+  }
+
+  // Per instance, over the axes (reference §7.4): mean and biased variance,
+  // inv = gamma / sqrt(var + eps), y = x * inv + (beta - mean * inv). With
+  // rms_scaling (Keras 3): y = x * gamma / sqrt(var + eps).
+  Tensor forward(const Tensor& input, const CallOptions&) const override {
+    const AxesLast a = move_axes_last(input, resolved_axes(input.shape(), true));
+    const Dim rows = a.rows.dim(0), features = a.rows.dim(1);
+    const double eps = config().number("epsilon");
+    const float* gamma = has_gamma() ? weight("gamma").data() : nullptr;
+    const float* beta = has_beta() ? weight("beta").data() : nullptr;
+    Tensor out(a.rows.shape());
+    for (Dim r = 0; r < rows; ++r) {
+      const float* x = a.rows.data() + r * features;
+      float* y = out.data() + r * features;
+      double sum = 0, sum_sq = 0;
+      for (Dim f = 0; f < features; ++f) sum += x[f];
+      const double mean = sum / double(features);
+      for (Dim f = 0; f < features; ++f) sum_sq += (x[f] - mean) * (x[f] - mean);
+      const double inv_std = 1.0 / std::sqrt(sum_sq / double(features) + eps);
+      for (Dim f = 0; f < features; ++f) {
+        const double inv = inv_std * (gamma ? gamma[f] : 1.0);
+        y[f] = rms_scaling_ ? float(x[f] * inv)
+                            : float(x[f] * inv + ((beta ? beta[f] : 0.0) - mean * inv));
+      }
+    }
+    return restore_axes(a, out);
   }
 
  private:

@@ -3,7 +3,9 @@
 // as kernel and dilation 1; channels pass through unchanged; no weights.
 #include <fmt/format.h>
 
+#include "compute.hpp"
 #include "families.hpp"
+#include "kernels/pool.hpp"
 #include "window.hpp"
 
 namespace stride::layers {
@@ -69,6 +71,27 @@ class Pooling : public Layer {
     out.add(fmt::format("channels: {} (unchanged: each channel is pooled separately)",
                         channels == kNone ? std::string("None") : std::to_string(channels)));
     out.add("params: 0 (pooling has no weights)");
+  }
+
+ protected:
+  Tensor forward(const Tensor& input, const CallOptions& options) const override {
+    return in_channels_last(input, channels_first_, [&](const Tensor& x) {
+      Tensor y(make_shape(x.dim(0), windowed_dims(*this, x.shape(), false, window_),
+                          x.shape().back(), false));
+      const kernels::ConvGeometry c = conv_geometry(x.shape(), y.shape(), window_);
+      kernels::PoolGeometry g;
+      g.batch = c.batch;
+      g.channels = c.in_channels;
+      g.input = c.input;
+      g.output = c.output;
+      g.window = c.kernel;
+      g.strides = c.strides;
+      g.pad_before = c.pad_before;
+      kernels::pool_forward(options.path,
+                            max_ ? kernels::PoolKind::kMax : kernels::PoolKind::kAverage, g,
+                            x.data(), y.data());
+      return y;
+    });
   }
 
  private:

@@ -1,7 +1,8 @@
 // The registry of built-in layers and the binder that turns a call's
 // arguments into a config, as Python would bind them to Keras's constructor.
-#include <algorithm>
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "families.hpp"
 #include "stride/layer.hpp"
@@ -31,7 +32,9 @@ const LayerRegistry& LayerRegistry::builtin() {
   return registry;
 }
 
-void LayerRegistry::add(LayerType type) { types_.push_back(std::move(type)); }
+void LayerRegistry::add(LayerType type) {
+  types_.push_back(std::move(type));
+}
 
 const LayerType* LayerRegistry::find(std::string_view name) const {
   for (const LayerType& t : types_) {
@@ -108,8 +111,8 @@ void bind_base_keyword(const std::string& cls, const Arg& arg, Json& config) {
     config["name"] = v;
   } else if (k == "trainable" || k == "dynamic" || k == "autocast") {
     if (!v.is_boolean())
-      throw located(Error(fmt::format("{}: `{}` must be True or False. Received: {}={}", cls, k,
-                                      k, python_repr(v))),
+      throw located(Error(fmt::format("{}: `{}` must be True or False. Received: {}={}", cls, k, k,
+                                      python_repr(v))),
                     arg.loc);
     config[k] = v;
   } else if (k == "dtype") {
@@ -141,7 +144,7 @@ void bind_base_keyword(const std::string& cls, const Arg& arg, Json& config) {
 }
 
 std::unique_ptr<Layer> bind_call(const LayerType& type, const std::string& written_name,
-                            const std::vector<Arg>& args, const SourceLoc& loc) {
+                                 const std::vector<Arg>& args, const SourceLoc& loc) {
   const std::string& cls = type.class_name;
   Json config = Json::object();
   config["name"] = nullptr;
@@ -156,10 +159,10 @@ std::unique_ptr<Layer> bind_call(const LayerType& type, const std::string& writt
   for (const Arg& a : args) {
     if (a.keyword.empty()) {
       if (positional >= type.signature.size())
-        throw located(Error(fmt::format("{}: takes at most {} positional argument{}, got more",
-                                        written_name, type.signature.size(),
-                                        type.signature.size() == 1 ? "" : "s")),
-                      a.loc);
+        throw located(
+            Error(fmt::format("{}: takes at most {} positional argument{}, got more", written_name,
+                              type.signature.size(), type.signature.size() == 1 ? "" : "s")),
+            a.loc);
       values[positional] = a.value;
       given[positional] = true;
       arg_loc[positional] = a.loc;

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "families.hpp"
+#include "kernels/transpose.hpp"
 
 namespace stride::layers {
 
@@ -71,6 +72,13 @@ class Flatten : public Layer {
           "data_format='channels_first': the input is first transposed to channels_last, so "
           "the element order follows channels_last (channels vary fastest)");
     out.add("params: 0");
+  }
+
+ protected:
+  // Layers never write to their input, so a reshape can share its storage.
+  Tensor forward(const Tensor& input, const CallOptions&) const override {
+    const Tensor x = channels_first_ && input.rank() > 2 ? kernels::to_channels_last(input) : input;
+    return x.reshaped(compute_output_shape(input.shape()));
   }
 
  private:
@@ -161,6 +169,11 @@ class Reshape : public Layer {
     out.add("params: 0");
   }
 
+ protected:
+  Tensor forward(const Tensor& input, const CallOptions&) const override {
+    return input.reshaped(compute_output_shape(input.shape()));
+  }
+
  private:
   std::vector<Dim> target_;
 };
@@ -203,6 +216,13 @@ class Permute : public Layer {
                           d == kNone ? std::string("None") : std::to_string(d)));
     }
     out.add("params: 0");
+  }
+
+ protected:
+  Tensor forward(const Tensor& input, const CallOptions&) const override {
+    std::vector<std::size_t> axes{0};
+    for (Dim d : dims_) axes.push_back(static_cast<std::size_t>(d));
+    return kernels::transpose(input, axes);
   }
 
  private:

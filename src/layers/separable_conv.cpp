@@ -3,6 +3,7 @@
 // `filters` channels.
 #include <fmt/format.h>
 
+#include "compute.hpp"
 #include "conv_common.hpp"
 #include "families.hpp"
 
@@ -89,6 +90,21 @@ class SeparableConv : public Layer {
     std::vector<WeightSpec> w{{"depthwise_kernel", depthwise}, {"pointwise_kernel", pointwise}};
     if (use_bias_) w.push_back({"bias", {filters_}});
     return w;
+  }
+
+  // Depthwise (strides and padding apply here), then a 1x1 convolution.
+  Tensor forward(const Tensor& input, const CallOptions& options) const override {
+    Tensor output = in_channels_last(input, channels_first_, [&](const Tensor& x) {
+      const Dim channels = x.shape().back();
+      const Tensor mid = convolve(*this, x, window_, channels * multiplier_, channels,
+                                  weight("depthwise_kernel").data(), nullptr, options.path);
+      Window pointwise;
+      pointwise.kernel = pointwise.strides = pointwise.dilation = std::vector<Dim>(rank_, 1);
+      return convolve(*this, mid, pointwise, filters_, 1, weight("pointwise_kernel").data(),
+                      use_bias_ ? weight("bias").data() : nullptr, options.path);
+    });
+    activate(activation_, output, options);
+    return output;
   }
 
  private:

@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 
+#include "compute.hpp"
 #include "families.hpp"
 #include "window.hpp"
 
@@ -92,7 +94,80 @@ class UpSampling : public Layer {
     out.add(param_arithmetic());
   }
 
+ protected:
+  Tensor forward(const Tensor& input, const CallOptions&) const override {
+    const std::string method = rank_ == 2 ? config().string("interpolation") : "nearest";
+    if (method != "nearest" && method != "bilinear")
+      fail(fmt::format("interpolation='{}' cannot be computed yet (nearest and bilinear can)",
+                       method));
+    return in_channels_last(input, channels_first_, [&](const Tensor& x) {
+      const std::vector<Dim> in = spatial_dims(x.shape(), false);
+      std::vector<Dim> out;
+      for (std::size_t i = 0; i < rank_; ++i) out.push_back(in[i] * size_[i]);
+      Tensor y(make_shape(x.dim(0), out, x.shape().back(), false));
+      if (method == "nearest")
+        repeat(x, y);
+      else
+        bilinear(x, y);
+      return y;
+    });
+  }
+
  private:
+  // Nearest: output position o reads input position o / size on each axis.
+  void repeat(const Tensor& x, Tensor& y) const {
+    const kernels::Spatial in = spatial3(spatial_dims(x.shape(), false), 1);
+    const kernels::Spatial out = spatial3(spatial_dims(y.shape(), false), 1);
+    const kernels::Spatial s = spatial3(size_, 1);
+    const Dim c = x.shape().back();
+    float* dst = y.data();
+    for (Dim b = 0; b < x.dim(0); ++b)
+      for (Dim z = 0; z < out[0]; ++z)
+        for (Dim r = 0; r < out[1]; ++r)
+          for (Dim w = 0; w < out[2]; ++w, dst += c) {
+            const float* src =
+                x.data() + (((b * in[0] + z / s[0]) * in[1] + r / s[1]) * in[2] + w / s[2]) * c;
+            std::copy(src, src + c, dst);
+          }
+  }
+
+  // TensorFlow's resize_bilinear with half-pixel centers (what Keras's
+  // UpSampling2D calls): source = (o + 0.5) / size - 0.5, clamped neighbours.
+  void bilinear(const Tensor& x, Tensor& y) const {
+    const Dim h = x.dim(1), w = x.dim(2), c = x.dim(3), oh = y.dim(1), ow = y.dim(2);
+    struct Tap {
+      Dim low, high;
+      float lerp;
+    };
+    auto taps = [](Dim out_len, Dim in_len, Dim size) {
+      std::vector<Tap> t(static_cast<std::size_t>(out_len));
+      for (Dim o = 0; o < out_len; ++o) {
+        const float src = (float(o) + 0.5f) / float(size) - 0.5f;
+        const float floor = std::floor(src);
+        t[o] = {std::max<Dim>(Dim(floor), 0), std::min<Dim>(Dim(std::ceil(src)), in_len - 1),
+                src - floor};
+      }
+      return t;
+    };
+    const std::vector<Tap> ty = taps(oh, h, size_[0]), tx = taps(ow, w, size_[1]);
+    float* dst = y.data();
+    for (Dim b = 0; b < x.dim(0); ++b) {
+      const float* image = x.data() + b * h * w * c;
+      for (Dim r = 0; r < oh; ++r)
+        for (Dim q = 0; q < ow; ++q, dst += c) {
+          const float* tl = image + (ty[r].low * w + tx[q].low) * c;
+          const float* tr = image + (ty[r].low * w + tx[q].high) * c;
+          const float* bl = image + (ty[r].high * w + tx[q].low) * c;
+          const float* br = image + (ty[r].high * w + tx[q].high) * c;
+          for (Dim k = 0; k < c; ++k) {
+            const float top = tl[k] + (tr[k] - tl[k]) * tx[q].lerp;
+            const float bottom = bl[k] + (br[k] - bl[k]) * tx[q].lerp;
+            dst[k] = top + (bottom - top) * ty[r].lerp;
+          }
+        }
+    }
+  }
+
   std::size_t rank_;
   std::vector<Dim> size_;
   bool channels_first_ = false;

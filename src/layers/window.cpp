@@ -34,7 +34,9 @@ std::string axis_name(std::size_t axis, std::size_t rank) {
   return fmt::format("axis {}", axis + 1);
 }
 
-std::string tuple_text(const std::vector<Dim>& v) { return shape_to_python(v); }
+std::string tuple_text(const std::vector<Dim>& v) {
+  return shape_to_python(v);
+}
 
 std::vector<Dim> windowed_dims(const Layer& layer, const Shape& input, bool channels_first,
                                const Window& w) {
@@ -57,14 +59,13 @@ std::vector<Dim> windowed_dims(const Layer& layer, const Shape& input, bool chan
     std::string would;  // the spatial output sizes, negative ones included
     for (std::size_t i = 0; i < in.size(); ++i)
       would += (i ? "x" : "") + (in[i] == kNone ? std::string("None") : std::to_string(out[i]));
-    layer.fail(fmt::format("{} {}{} is larger than the input {} (input shape {}) with "
-                           "padding='valid': the output size would be {}",
-                           dilated ? std::string("dilated ") + w.what : std::string(w.what),
-                           dims_to_x(eff),
-                           dilated ? fmt::format(" (size {}, dilation {})", dims_to_x(w.kernel),
-                                                 dims_to_x(w.dilation))
-                                   : std::string(),
-                           dims_to_x(in), shape_to_python(input), would));
+    layer.fail(fmt::format(
+        "{} {}{} is larger than the input {} (input shape {}) with "
+        "padding='valid': the output size would be {}",
+        dilated ? std::string("dilated ") + w.what : std::string(w.what), dims_to_x(eff),
+        dilated ? fmt::format(" (size {}, dilation {})", dims_to_x(w.kernel), dims_to_x(w.dilation))
+                : std::string(),
+        dims_to_x(in), shape_to_python(input), would));
   }
   return out;
 }
@@ -88,7 +89,8 @@ void explain_window(Explanation& out, const Shape& input, bool channels_first, c
   const std::size_t rank = in.size();
   for (std::size_t i = 0; i < rank; ++i) {
     const std::string axis = axis_name(i, rank);
-    const char* unit = rank == 1 ? "step" : (axis == "width" ? "column" : (axis == "height" ? "row" : "plane"));
+    const char* unit =
+        rank == 1 ? "step" : (axis == "width" ? "column" : (axis == "height" ? "row" : "plane"));
     if (in[i] == kNone) {
       out.add(fmt::format("{}: unknown (None) in, unknown out", axis));
       continue;
@@ -112,18 +114,20 @@ void explain_window(Explanation& out, const Shape& input, bool channels_first, c
       }
       out.add(line);
       if (!w.exact)
-        out.add(fmt::format("  ({} - {}) / {} = {} is rounded down: a window is only placed where "
-                            "it fits entirely inside the input",
-                            w.in, k, w.stride, quotient(w.numerator, w.stride)));
+        out.add(
+            fmt::format("  ({} - {}) / {} = {} is rounded down: a window is only placed where "
+                        "it fits entirely inside the input",
+                        w.in, k, w.stride, quotient(w.numerator, w.stride)));
       // Positions count from 1: the last window starts at (out - 1) * s + 1.
-      const Dim last_start = (w.out - 1) * w.stride + 1, last_end = (w.out - 1) * w.stride + w.k_eff;
+      const Dim last_start = (w.out - 1) * w.stride + 1,
+                last_end = (w.out - 1) * w.stride + w.k_eff;
       if (w.unreached > 0)
-        out.add(fmt::format("  the last {} of {} never reached by any window: the last window "
-                            "covers {}s {}..{}, so {} never read",
-                            plural(w.unreached, unit), w.in, unit, last_start, last_end,
-                            w.unreached == 1
-                                ? fmt::format("{} {} is", unit, w.in)
-                                : fmt::format("{}s {}..{} are", unit, last_end + 1, w.in)));
+        out.add(fmt::format(
+            "  the last {} of {} never reached by any window: the last window "
+            "covers {}s {}..{}, so {} never read",
+            plural(w.unreached, unit), w.in, unit, last_start, last_end,
+            w.unreached == 1 ? fmt::format("{} {} is", unit, w.in)
+                             : fmt::format("{}s {}..{} are", unit, last_end + 1, w.in)));
       else
         out.add(fmt::format("  every {} is read: the last window covers {}s {}..{}", unit, unit,
                             last_start, last_end));
@@ -135,25 +139,31 @@ void explain_window(Explanation& out, const Shape& input, bool channels_first, c
                       : fmt::format(" = ceil({}) = {}", quotient(w.in, w.stride), w.out);
       out.add(line);
       if (!w.exact)
-        out.add(fmt::format("  {} / {} = {} is rounded up: zero padding lets the last window "
-                            "start inside the input",
-                            w.in, w.stride, quotient(w.in, w.stride)));
-      const char* before = rank == 1 ? "left" : (axis == "width" ? "left" : (axis == "height" ? "top" : "front"));
-      const char* after = rank == 1 ? "right" : (axis == "width" ? "right" : (axis == "height" ? "bottom" : "back"));
+        out.add(
+            fmt::format("  {} / {} = {} is rounded up: zero padding lets the last window "
+                        "start inside the input",
+                        w.in, w.stride, quotient(w.in, w.stride)));
+      const char* before =
+          rank == 1 ? "left" : (axis == "width" ? "left" : (axis == "height" ? "top" : "front"));
+      const char* after =
+          rank == 1 ? "right"
+                    : (axis == "width" ? "right" : (axis == "height" ? "bottom" : "back"));
       if (causal) {
-        out.add(fmt::format("  causal padding: (k - 1) * d = ({} - 1) * {} = {} zeros on the left, "
-                            "none on the right",
-                            w.kernel, w.dilation, w.pad.total));
+        out.add(
+            fmt::format("  causal padding: (k - 1) * d = ({} - 1) * {} = {} zeros on the left, "
+                        "none on the right",
+                        w.kernel, w.dilation, w.pad.total));
       } else {
-        out.add(fmt::format("  padding total = max((out - 1) * s + k - in, 0) = max(({} - 1) * {} + "
-                            "{} - {}, 0) = {}",
-                            w.out, w.stride, k, w.in, w.pad.total));
+        out.add(
+            fmt::format("  padding total = max((out - 1) * s + k - in, 0) = max(({} - 1) * {} + "
+                        "{} - {}, 0) = {}",
+                        w.out, w.stride, k, w.in, w.pad.total));
         if (w.pad.total > 0)
-          out.add(fmt::format("  split: {} = {} // 2 = {}, {} = {} - {} = {}{}", before,
-                              w.pad.total, w.pad.before, after, w.pad.total, w.pad.before,
-                              w.pad.after,
-                              w.pad.total % 2 ? fmt::format(" (the odd {} goes to the {})", unit, after)
-                                              : std::string()));
+          out.add(
+              fmt::format("  split: {} = {} // 2 = {}, {} = {} - {} = {}{}", before, w.pad.total,
+                          w.pad.before, after, w.pad.total, w.pad.before, w.pad.after,
+                          w.pad.total % 2 ? fmt::format(" (the odd {} goes to the {})", unit, after)
+                                          : std::string()));
       }
     }
   }

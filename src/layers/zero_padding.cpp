@@ -2,6 +2,7 @@
 // zeros added before and after it; None stays None. No weights.
 #include <fmt/format.h>
 
+#include "compute.hpp"
 #include "families.hpp"
 #include "window.hpp"
 
@@ -61,6 +62,20 @@ class ZeroPadding : public Layer {
     out.add(fmt::format("channels: {} unchanged",
                         channels == kNone ? std::string("None") : std::to_string(channels)));
     out.add(param_arithmetic());
+  }
+
+ protected:
+  Tensor forward(const Tensor& input, const CallOptions&) const override {
+    return in_channels_last(input, channels_first_, [&](const Tensor& x) {
+      std::vector<Dim> in = spatial_dims(x.shape(), false), out, before;
+      for (std::size_t i = 0; i < rank_; ++i) {
+        before.push_back(pads_[i].before);
+        out.push_back(in[i] + pads_[i].before + pads_[i].after);
+      }
+      Tensor y(make_shape(x.dim(0), out, x.shape().back(), false));  // zeros
+      copy_box(x, y, std::vector<Dim>(rank_, 0), before, in);
+      return y;
+    });
   }
 
  private:

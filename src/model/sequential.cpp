@@ -52,7 +52,19 @@ Sequential& Sequential::add(std::string_view keras_call) {
 void Sequential::build() {
   if (built_) return;
   ensure_built();
+  // One buffer for every parameter; each layer's weights view into it.
+  parameters_ = Tensor({count_params()});
+  Dim offset = 0;
+  for (const auto& layer : layers_) {
+    std::vector<Tensor> values;
+    for (const WeightSpec& w : layer->weights()) {
+      values.push_back(Tensor::view(parameters_, offset, w.shape));
+      offset += w.size();
+    }
+    layer->bind_weights(std::move(values));
+  }
   built_ = true;
+  initialize_weights(0);
 }
 
 void Sequential::ensure_built() const {

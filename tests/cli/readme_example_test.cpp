@@ -25,6 +25,9 @@ TEST(ReadmeExample, PrintsSummaryShapeAndCount) {
             std::string::npos);
   EXPECT_NE(out.find("Total params: 54,410\n"), std::string::npos);
   EXPECT_NE(out.find("\n(None, 10) 54410\n"), std::string::npos);
+  // predict on four zero images: conv and dense see only their zero biases, so
+  // softmax of ten zeros gives 0.1 each.
+  EXPECT_NE(out.find("\n(4, 10) 0.1\n"), std::string::npos) << out;
 }
 
 TEST(ReadmeExample, ReadmeShowsTheCompiledCode) {

@@ -1,0 +1,189 @@
+// The reference evaluates each formula in double precision; the fast path in
+// float, in loops the compiler vectorizes. Constants are Keras's: selu's
+// alpha/scale, leaky_relu's 0.2 (Keras 3), hard_sigmoid = relu6(x + 3) / 6
+// (Keras 3; Keras 2 used clip(0.2x + 0.5, 0, 1)), soft/hard_shrink at 0.5,
+// squareplus b = 4, elu/celu alpha 1.
+#include "kernels/activation.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <utility>
+
+#include "stride/error.hpp"
+
+namespace stride::kernels {
+
+namespace {
+
+template <class T>
+T sigmoid(T x) {
+  return T(1) / (T(1) + std::exp(-x));
+}
+
+template <class T>
+T softplus(T x) {
+  // log(1 + e^x) without overflow for large x.
+  return std::max(x, T(0)) + std::log1p(std::exp(-std::abs(x)));
+}
+
+template <class T>
+T relu6(T x) {
+  return std::min(std::max(x, T(0)), T(6));
+}
+
+// One formula per elementwise activation, for float and double alike.
+template <class T>
+T apply_one(Activation a, T x) {
+  switch (a) {
+    case Activation::kLinear:
+      return x;
+    case Activation::kRelu:
+      return std::max(x, T(0));
+    case Activation::kSigmoid:
+      return sigmoid(x);
+    case Activation::kTanh:
+      return std::tanh(x);
+    case Activation::kElu:
+      return x > T(0) ? x : std::expm1(x);
+    case Activation::kSelu: {
+      const T alpha = T(1.6732632423543772848170429916717);
+      const T scale = T(1.0507009873554804934193349852946);
+      return scale * (x > T(0) ? x : alpha * std::expm1(x));
+    }
+    case Activation::kSoftplus:
+      return softplus(x);
+    case Activation::kSoftsign:
+      return x / (T(1) + std::abs(x));
+    case Activation::kSilu:
+      return x * sigmoid(x);
+    case Activation::kGelu:
+      return T(0.5) * x * (T(1) + std::erf(x / std::sqrt(T(2))));
+    case Activation::kGeluApproximate: {
+      const T c = std::sqrt(T(2) / T(3.14159265358979323846));
+      return T(0.5) * x * (T(1) + std::tanh(c * (x + T(0.044715) * x * x * x)));
+    }
+    case Activation::kExponential:
+      return std::exp(x);
+    case Activation::kHardSigmoid:
+      return relu6(x + T(3)) / T(6);
+    case Activation::kHardSilu:
+      return x * relu6(x + T(3)) / T(6);
+    case Activation::kLeakyRelu:
+      return x >= T(0) ? x : T(0.2) * x;
+    case Activation::kRelu6:
+      return relu6(x);
+    case Activation::kMish:
+      return x * std::tanh(softplus(x));
+    case Activation::kCelu:
+      return std::max(x, T(0)) + std::min(T(0), std::expm1(x));
+    case Activation::kLogSigmoid:
+      return -softplus(-x);
+    case Activation::kSparsePlus:
+      return x <= T(-1) ? T(0) : x >= T(1) ? x : (x + T(1)) * (x + T(1)) / T(4);
+    case Activation::kSquareplus:
+      return (x + std::sqrt(x * x + T(4))) / T(2);
+    case Activation::kTanhShrink:
+      return x - std::tanh(x);
+    case Activation::kSoftShrink:
+      return x > T(0.5) ? x - T(0.5) : x < T(-0.5) ? x + T(0.5) : T(0);
+    case Activation::kHardShrink:
+      return std::abs(x) > T(0.5) ? x : T(0);
+    case Activation::kHardTanh:
+      return std::min(std::max(x, T(-1)), T(1));
+    case Activation::kSoftmax:
+    case Activation::kLogSoftmax:
+      break;
+  }
+  return x;
+}
+
+// Max-subtracted softmax over each row (reference §7.5).
+template <class T>
+void softmax_rows(float* data, Dim size, Dim last_dim, bool log) {
+  if (last_dim <= 0) return;
+  for (float* row = data; row < data + size; row += last_dim) {
+    T max = row[0];
+    for (Dim i = 1; i < last_dim; ++i) max = std::max<T>(max, row[i]);
+    T sum = 0;
+    for (Dim i = 0; i < last_dim; ++i) sum += std::exp(T(row[i]) - max);
+    if (log) {
+      const T log_sum = std::log(sum);
+      for (Dim i = 0; i < last_dim; ++i) row[i] = float(T(row[i]) - max - log_sum);
+    } else {
+      const T inv = T(1) / sum;
+      for (Dim i = 0; i < last_dim; ++i) row[i] = float(std::exp(T(row[i]) - max) * inv);
+    }
+  }
+}
+
+template <Activation A>
+void apply_fast(float* data, Dim size) {
+  for (Dim i = 0; i < size; ++i) data[i] = apply_one<float>(A, data[i]);
+}
+
+// The fast path instantiates one loop per activation so that the switch is
+// resolved at compile time and the loop body can vectorize.
+template <std::size_t... I>
+void dispatch_fast(Activation a, float* data, Dim size, std::index_sequence<I...>) {
+  ((a == static_cast<Activation>(I) ? apply_fast<static_cast<Activation>(I)>(data, size) : void()),
+   ...);
+}
+
+}  // namespace
+
+Activation activation_from_name(const std::string& name) {
+  static const std::pair<const char*, Activation> kNames[] = {
+      {"linear", Activation::kLinear},
+      {"relu", Activation::kRelu},
+      {"sigmoid", Activation::kSigmoid},
+      {"tanh", Activation::kTanh},
+      {"softmax", Activation::kSoftmax},
+      {"log_softmax", Activation::kLogSoftmax},
+      {"elu", Activation::kElu},
+      {"selu", Activation::kSelu},
+      {"softplus", Activation::kSoftplus},
+      {"softsign", Activation::kSoftsign},
+      {"swish", Activation::kSilu},
+      {"silu", Activation::kSilu},
+      {"gelu", Activation::kGelu},
+      {"gelu_approximate", Activation::kGeluApproximate},
+      {"exponential", Activation::kExponential},
+      {"hard_sigmoid", Activation::kHardSigmoid},
+      {"hard_silu", Activation::kHardSilu},
+      {"hard_swish", Activation::kHardSilu},
+      {"leaky_relu", Activation::kLeakyRelu},
+      {"relu6", Activation::kRelu6},
+      {"mish", Activation::kMish},
+      {"celu", Activation::kCelu},
+      {"log_sigmoid", Activation::kLogSigmoid},
+      {"sparse_plus", Activation::kSparsePlus},
+      {"squareplus", Activation::kSquareplus},
+      {"tanh_shrink", Activation::kTanhShrink},
+      {"soft_shrink", Activation::kSoftShrink},
+      {"hard_shrink", Activation::kHardShrink},
+      {"hard_tanh", Activation::kHardTanh},
+  };
+  for (const auto& [n, a] : kNames)
+    if (name == n) return a;
+  throw Error("activation '" + name + "' is known for shapes but stride cannot compute it yet");
+}
+
+void apply_activation(KernelPath path, Activation activation, float* data, Dim size, Dim last_dim) {
+  const bool log = activation == Activation::kLogSoftmax;
+  if (activation == Activation::kSoftmax || log) {
+    if (path == KernelPath::kReference)
+      softmax_rows<double>(data, size, last_dim, log);
+    else
+      softmax_rows<float>(data, size, last_dim, log);
+    return;
+  }
+  if (activation == Activation::kLinear) return;
+  if (path == KernelPath::kReference) {
+    for (Dim i = 0; i < size; ++i) data[i] = float(apply_one<double>(activation, data[i]));
+    return;
+  }
+  dispatch_fast(activation, data, size,
+                std::make_index_sequence<static_cast<std::size_t>(Activation::kHardTanh) + 1>{});
+}
+
+}  // namespace stride::kernels

@@ -1,0 +1,49 @@
+// Keras activations (reference §7.5) applied in place.
+#pragma once
+
+#include <string>
+
+#include "kernels/path.hpp"
+#include "stride/shape.hpp"
+
+namespace stride::kernels {
+
+enum class Activation {
+  kLinear,
+  kRelu,
+  kSigmoid,
+  kTanh,
+  kSoftmax,
+  kLogSoftmax,
+  kElu,
+  kSelu,
+  kSoftplus,
+  kSoftsign,
+  kSilu,
+  kGelu,
+  kGeluApproximate,
+  kExponential,
+  kHardSigmoid,
+  kHardSilu,
+  kLeakyRelu,
+  kRelu6,
+  kMish,
+  kCelu,
+  kLogSigmoid,
+  kSparsePlus,
+  kSquareplus,
+  kTanhShrink,
+  kSoftShrink,
+  kHardShrink,
+  kHardTanh,
+};
+
+// The activation a Keras name computes ("swish" and "silu" are one); throws
+// an Error for a name stride knows for shapes but cannot compute.
+Activation activation_from_name(const std::string& name);
+
+// Applies `activation` to `size` values in place; softmax and log_softmax
+// work over rows of `last_dim` values (Keras's axis=-1).
+void apply_activation(KernelPath path, Activation activation, float* data, Dim size, Dim last_dim);
+
+}  // namespace stride::kernels

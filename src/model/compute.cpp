@@ -1,0 +1,65 @@
+// Running a Sequential model: call() on one batch, predict() over batches.
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "stride/model.hpp"
+
+namespace stride {
+
+namespace {
+
+// Both shapes in the message, as Keras's input-spec errors do.
+void check_input(const Shape& model_input, const Tensor& input, const std::string& model_name) {
+  bool fits = input.rank() == model_input.size();
+  for (std::size_t i = 1; fits && i < model_input.size(); ++i)
+    fits = model_input[i] == kNone || model_input[i] == input.dim(i);
+  if (!fits)
+    throw Error(fmt::format("input of shape {} does not fit model '{}', which expects {}",
+                            shape_to_python(input.shape()), model_name,
+                            shape_to_python(model_input)));
+}
+
+}  // namespace
+
+Tensor Sequential::call(const Tensor& input, const CallOptions& options) {
+  build();
+  check_input(input_shape_, input, name_);
+  Tensor x = input;
+  for (const auto& layer : layers_) {
+    try {
+      x = layer->call(x, options);
+    } catch (Error& e) {
+      e.set_loc_if_unknown(layer->loc());
+      throw;
+    }
+  }
+  return x;
+}
+
+Tensor Sequential::predict(const Tensor& input, Dim batch_size) {
+  build();
+  check_input(input_shape_, input, name_);
+  if (batch_size < 1) throw Error(fmt::format("batch size must be positive, got {}", batch_size));
+  const Dim count = input.dim(0);
+  const Dim per_input = count ? input.size() / count : 0;
+  Tensor output;
+  for (Dim start = 0; start < count || (count == 0 && start == 0); start += batch_size) {
+    const Dim n = std::min(batch_size, count - start);
+    Shape batch_shape = input.shape();
+    batch_shape[0] = n;
+    const Tensor result = call(Tensor::view(input, start * per_input, batch_shape));
+    if (start == 0) {
+      // The first batch gives the output shape, unknown dims included.
+      Shape out_shape = result.shape();
+      out_shape[0] = count;
+      output = Tensor(out_shape);
+    }
+    std::copy(result.begin(), result.end(),
+              output.data() + start * (result.size() / std::max<Dim>(n, 1)));
+    if (count == 0) break;
+  }
+  return output;
+}
+
+}  // namespace stride

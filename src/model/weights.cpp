@@ -1,0 +1,101 @@
+// The model's weights: Keras initialization and .npz files of arrays named
+// "<layer name>/<weight name>".
+#include <fmt/format.h>
+
+#include <map>
+#include <set>
+
+#include "model/initializers.hpp"
+#include "stride/model.hpp"
+#include "stride/npy.hpp"
+
+namespace stride {
+
+namespace {
+
+// Keras names a weight's initializer after it: kernel -> kernel_initializer,
+// depthwise_kernel -> depthwise_initializer, moving_mean -> moving_mean_initializer.
+Json initializer_of(const Layer& layer, const std::string& weight) {
+  const Json& config = layer.config().json();
+  std::vector<std::string> keys{weight + "_initializer"};
+  if (const auto cut = weight.rfind("_kernel"); cut != std::string::npos && cut > 0)
+    keys.push_back(weight.substr(0, cut) + "_initializer");
+  for (const std::string& key : keys)
+    if (auto it = config.find(key); it != config.end() && !it->is_null()) return *it;
+  if (weight == "gamma" || weight == "moving_variance") return "ones";
+  if (weight.find("kernel") != std::string::npos) return "glorot_uniform";
+  return "zeros";
+}
+
+std::string array_key(const Layer& layer, const WeightSpec& w) {
+  return layer.name() + "/" + w.name;
+}
+
+}  // namespace
+
+void Sequential::initialize_weights(std::uint64_t seed) {
+  build();
+  for (std::size_t l = 0; l < layers_.size(); ++l) {
+    const Layer& layer = *layers_[l];
+    for (std::size_t i = 0; i < layer.weights().size(); ++i) {
+      const WeightSpec& w = layer.weights()[i];
+      Random random = Random::stream(seed, l, i);
+      Tensor value = layer.weight_values()[i];  // a view: writes reach the model
+      try {
+        initialize(initializer_of(layer, w.name), value, random);
+      } catch (Error& e) {
+        throw Error(layer.loc(),
+                    fmt::format("{}: weight '{}': {}", layer.display_name(), w.name, e.what()));
+      }
+    }
+  }
+}
+
+void Sequential::load_weights(const std::string& path) {
+  build();
+  NamedArrays arrays = read_npz(path);
+  std::map<std::string, const Array*> by_key;
+  for (const auto& [key, array] : arrays) by_key[key] = &array;
+  std::set<std::string> used;
+  // Check everything before writing anything: a bad file leaves the model as it was.
+  for (const auto& layer : layers_)
+    for (const WeightSpec& w : layer->weights()) {
+      const std::string key = array_key(*layer, w);
+      auto it = by_key.find(key);
+      if (it == by_key.end())
+        throw Error(SourceLoc{path}, fmt::format("missing weight '{}' (shape {}) of {}", key,
+                                                 shape_to_python(w.shape), layer->display_name()));
+      if (it->second->shape != w.shape)
+        throw Error(SourceLoc{path},
+                    fmt::format("weight '{}' has shape {} in the file, the model expects {}", key,
+                                shape_to_python(it->second->shape), shape_to_python(w.shape)));
+      used.insert(key);
+    }
+  for (const auto& [key, array] : arrays)
+    if (!used.count(key))
+      throw Error(SourceLoc{path},
+                  fmt::format("array '{}' (shape {}) matches no weight of the model (weights are "
+                              "named '<layer name>/<weight name>')",
+                              key, shape_to_python(array.shape)));
+  for (const auto& layer : layers_)
+    for (std::size_t i = 0; i < layer->weights().size(); ++i) {
+      const std::vector<float> values = by_key[array_key(*layer, layer->weights()[i])]->to_float();
+      Tensor target = layer->weight_values()[i];
+      std::copy(values.begin(), values.end(), target.data());
+    }
+}
+
+void Sequential::save_weights(const std::string& path, bool compressed) const {
+  if (!built_)
+    throw Error(SourceLoc{path}, "save_weights: the model has no weights yet (build it)");
+  NamedArrays arrays;
+  for (const auto& layer : layers_)
+    for (std::size_t i = 0; i < layer->weights().size(); ++i) {
+      const WeightSpec& w = layer->weights()[i];
+      arrays.emplace_back(array_key(*layer, w),
+                          Array::from_float(w.shape, layer->weight_values()[i].data()));
+    }
+  write_npz(path, arrays, compressed);
+}
+
+}  // namespace stride
