@@ -70,7 +70,8 @@ class Optimizer {
   // (w -= w * wd * lr), update every variable with the learning rate of the
   // current iteration, then iterations += 1. The gradient buffers are not
   // modified. The first call builds the slots (see build); later calls must
-  // pass the same variables (names and shapes, in order).
+  // pass the same variables (names and shapes, in order). An empty list is a
+  // no-op, as in Keras.
   void apply(std::vector<Variable>& variables);
   // Creates the zero (Adagrad: initial_accumulator_value) slots for
   // `variables`, or takes them from a state loaded before building. Errors on
@@ -87,6 +88,7 @@ class Optimizer {
   // Everything needed to resume bit-identically: "iterations" (int64
   // scalar) and every slot as float32, keyed "<variable>/<slot>" (e.g.
   // "conv2d/kernel/momentum"), in variable order then Keras's slot order.
+  // Before the first apply: just iterations, or a loaded state as given.
   NamedArrays state() const;
   // Built: every slot must be present with its variable's shape, nothing
   // else may be, or a stride::Error is thrown and nothing changes. Not yet

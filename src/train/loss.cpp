@@ -63,13 +63,16 @@ class CrossEntropy final : public Loss {
 
   LossValue compute(const Tensor& y_true, const Tensor& y_pred) const override {
     require_nonempty(name_, y_pred);
-    const Dim classes = y_pred.shape().back();
-    const Dim rows = y_pred.size() / classes;
+    Dim classes = y_pred.shape().back();
     if (sparse_) {
       require_label_shape(y_true, y_pred);
     } else {
       require_same_shape(name_, y_true, y_pred);
+      // (N, C, 1) predictions against (N, C) targets: Keras squeezes the 1,
+      // so the classes are C.
+      if (y_pred.rank() == y_true.rank() + 1) classes = y_true.shape().back();
     }
+    const Dim rows = y_pred.size() / classes;
     LossValue result{0, Tensor(y_pred.shape())};
     std::vector<double> target(classes), grad(classes);
     for (Dim r = 0; r < rows; ++r) {

@@ -117,6 +117,7 @@ std::vector<Tensor> Optimizer::clipped_gradients(const std::vector<Variable>& va
 }
 
 void Optimizer::apply(std::vector<Variable>& variables) {
+  if (variables.empty()) return;  // Keras: no gradients, no step (iterations unchanged)
   build(variables);
   if (variables.size() != slots_.size()) {
     throw Error(fmt::format("optimizer {}: built for {} variables, given {}", name(), slots_.size(),
@@ -149,6 +150,7 @@ void Optimizer::apply(std::vector<Variable>& variables) {
 }
 
 NamedArrays Optimizer::state() const {
+  if (pending_state_) return *pending_state_;  // loaded, not yet built: pass it on unchanged
   NamedArrays out;
   Array iterations{DType::kInt64, {}, std::vector<unsigned char>(sizeof(std::int64_t))};
   std::memcpy(iterations.bytes.data(), &iterations_, sizeof iterations_);

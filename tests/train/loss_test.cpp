@@ -34,6 +34,11 @@ TEST(Loss, CategoricalCrossentropyKerasExample) {
                               make({2, 3}, {0.05f, 0.95f, 0, 0.1f, 0.8f, 0.1f}));
   EXPECT_NEAR(v.value, 1.1769392, 1e-6);
   EXPECT_EQ(loss->name(), "categorical_crossentropy");
+  // (2, 3, 1) predictions: Keras squeezes the trailing 1, still 3 classes.
+  LossValue squeezed = loss->compute(make({2, 3}, {0, 1, 0, 0, 0, 1}),
+                                     make({2, 3, 1}, {0.05f, 0.95f, 0, 0.1f, 0.8f, 0.1f}));
+  EXPECT_EQ(squeezed.value, v.value);
+  EXPECT_EQ(squeezed.gradient.shape(), (Shape{2, 3, 1}));
   EXPECT_FALSE(loss->from_logits());
 }
 
