@@ -14,17 +14,14 @@ namespace {
 using detail::fill_rows;
 using detail::grid_index;
 using detail::grid_position;
+using detail::im2col;
 using detail::inside;
+using detail::is_pointwise;
 using detail::volume;
 
 // The im2col scratch holds at most this many floats (4 MiB), so large
 // images are lowered a band of output pixels at a time.
 constexpr Dim kScratchFloats = Dim{1} << 20;
-
-bool is_pointwise(const ConvGeometry& g) {
-  const Spatial ones{1, 1, 1}, zeros{0, 0, 0};
-  return g.kernel == ones && g.strides == ones && g.pad_before == zeros && g.output == g.input;
-}
 
 // A 1x1 unstrided, unpadded convolution is a gemm over all pixels of the
 // batch at once: (pixels, Cg) x (Cg, Fg) per group.
@@ -78,32 +75,6 @@ void conv_depthwise(const ConvGeometry& g, const float* input, const float* kern
   }
 }
 
-// Lowers output pixels [first, first + rows) of one batch item and group to
-// rows of (tap, channel) values, zero where the tap falls into the padding.
-// The row layout matches the kernel's (kd, kh, kw, Cg) rows.
-void im2col(const ConvGeometry& g, const float* in_b, Dim group, Dim first, Dim rows, float* cols) {
-  const Dim cin = g.in_channels, cg = cin / g.groups;
-  const Spatial &in = g.input, &k = g.kernel, &s = g.strides, &d = g.dilation, &pad = g.pad_before;
-  for (Dim r = 0; r < rows; ++r) {
-    const Spatial op = grid_position(g.output, first + r);
-    for (Dim kd = 0; kd < k[0]; ++kd) {
-      const Dim id = op[0] * s[0] + kd * d[0] - pad[0];
-      for (Dim kh = 0; kh < k[1]; ++kh) {
-        const Dim ih = op[1] * s[1] + kh * d[1] - pad[1];
-        for (Dim kw = 0; kw < k[2]; ++kw, cols += cg) {
-          const Dim iw = op[2] * s[2] + kw * d[2] - pad[2];
-          if (inside(id, in[0]) && inside(ih, in[1]) && inside(iw, in[2])) {
-            const float* x = in_b + grid_index(in, id, ih, iw) * cin + group * cg;
-            std::copy(x, x + cg, cols);
-          } else {
-            std::fill(cols, cols + cg, 0.0f);
-          }
-        }
-      }
-    }
-  }
-}
-
 void conv_im2col(const ConvGeometry& g, const float* input, const float* kernel, const float* bias,
                  float* output) {
   const Dim cg = g.in_channels / g.groups, fg = g.out_channels / g.groups;
@@ -130,6 +101,34 @@ void conv_im2col(const ConvGeometry& g, const float* input, const float* kernel,
 }
 
 }  // namespace
+
+namespace detail {
+
+// See internal.hpp; the gradients (conv_backward.cpp) lower inputs too.
+void im2col(const ConvGeometry& g, const float* in_b, Dim group, Dim first, Dim rows, float* cols) {
+  const Dim cin = g.in_channels, cg = cin / g.groups;
+  const Spatial &in = g.input, &k = g.kernel, &s = g.strides, &d = g.dilation, &pad = g.pad_before;
+  for (Dim r = 0; r < rows; ++r) {
+    const Spatial op = grid_position(g.output, first + r);
+    for (Dim kd = 0; kd < k[0]; ++kd) {
+      const Dim id = op[0] * s[0] + kd * d[0] - pad[0];
+      for (Dim kh = 0; kh < k[1]; ++kh) {
+        const Dim ih = op[1] * s[1] + kh * d[1] - pad[1];
+        for (Dim kw = 0; kw < k[2]; ++kw, cols += cg) {
+          const Dim iw = op[2] * s[2] + kw * d[2] - pad[2];
+          if (inside(id, in[0]) && inside(ih, in[1]) && inside(iw, in[2])) {
+            const float* x = in_b + grid_index(in, id, ih, iw) * cin + group * cg;
+            std::copy(x, x + cg, cols);
+          } else {
+            std::fill(cols, cols + cg, 0.0f);
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace detail
 
 void conv_forward(KernelPath path, const ConvGeometry& g, const float* input, const float* kernel,
                   const float* bias, float* output) {

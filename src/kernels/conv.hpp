@@ -41,4 +41,34 @@ void conv_forward(KernelPath path, const ConvGeometry& g, const float* input, co
 void conv_transpose_forward(KernelPath path, const ConvGeometry& g, const float* input,
                             const float* kernel, const float* bias, float* output);
 
+// Gradients for training. Given dL/doutput (the output's layout), each writes
+// (overwrites) one gradient in the layout of the corresponding forward
+// argument; batch 0 is allowed (the kernel and bias gradients are then zero).
+
+// dL/dinput of conv_forward: in_grad[b, i, g*Cg + c] = sum of
+// out_grad[b, o, f] * K[k, c, f] over the (o, k, f in group g) with
+// o*s + k*d - pad_before = i; zero where no window reads the input.
+void conv_backward_input(KernelPath path, const ConvGeometry& g, const float* output_grad,
+                         const float* kernel, float* input_grad);
+
+// dL/dkernel of conv_forward: K_grad[k, c, f] = sum over b, o of
+// in[b, o*s + k*d - pad_before, g*Cg + c] * out_grad[b, o, f] (padding reads
+// zero); and, when bias_grad is not null, bias_grad[f] = sum over b, o of
+// out_grad[b, o, f].
+void conv_backward_kernel(KernelPath path, const ConvGeometry& g, const float* input,
+                          const float* output_grad, float* kernel_grad, float* bias_grad);
+
+// dL/dinput of conv_transpose_forward (same geometry and kernel layout):
+// in_grad[b, i, c] = sum over k, f of out_grad[b, i*s + k*d - pad_before, f] *
+// K[k, f, c], positions outside the output contributing nothing. This is
+// conv_forward of out_grad with input and output swapped.
+void conv_transpose_backward_input(KernelPath path, const ConvGeometry& g, const float* output_grad,
+                                   const float* kernel, float* input_grad);
+
+// dL/dkernel of conv_transpose_forward: K_grad[k, f, c] = sum over b, i of
+// out_grad[b, i*s + k*d - pad_before, f] * in[b, i, c]; and, when bias_grad is
+// not null, bias_grad[f] = sum over b and output positions of out_grad[., f].
+void conv_transpose_backward_kernel(KernelPath path, const ConvGeometry& g, const float* input,
+                                    const float* output_grad, float* kernel_grad, float* bias_grad);
+
 }  // namespace stride::kernels

@@ -4,7 +4,8 @@
 // kc x nc into panels nr columns wide, A in blocks of mc x kc into panels mr
 // rows high, and a micro-kernel (gemm_micro.hpp) computes one mr x nr tile of
 // C from a pair of panels. Panels are zero-padded to whole tiles; edge tiles
-// go through a small buffer so C is never written out of bounds.
+// go through a small buffer so C is never written out of bounds. Transposed
+// operands only change how the panels are packed.
 #include "kernels/gemm.hpp"
 
 #include <algorithm>
@@ -28,43 +29,74 @@ Dim round_up(Dim x, Dim multiple) {
   return (x + multiple - 1) / multiple * multiple;
 }
 
-void gemm_reference(Dim m, Dim n, Dim k, const float* a, Dim lda, const float* b, Dim ldb, float* c,
-                    Dim ldc, bool accumulate) {
+// op(X)[row, col] of a row-major array with leading dimension ld.
+float element(const float* x, Dim ld, Transpose t, Dim row, Dim col) {
+  return t == Transpose::kNo ? x[row * ld + col] : x[col * ld + row];
+}
+
+void gemm_reference(Transpose ta, Transpose tb, Dim m, Dim n, Dim k, const float* a, Dim lda,
+                    const float* b, Dim ldb, float* c, Dim ldc, bool accumulate) {
   for (Dim i = 0; i < m; ++i) {
     for (Dim j = 0; j < n; ++j) {
       double sum = accumulate ? c[i * ldc + j] : 0.0;
-      for (Dim p = 0; p < k; ++p) sum += double(a[i * lda + p]) * double(b[p * ldb + j]);
+      for (Dim p = 0; p < k; ++p) {
+        sum += double(element(a, lda, ta, i, p)) * double(element(b, ldb, tb, p, j));
+      }
       c[i * ldc + j] = float(sum);
     }
   }
 }
 
-// packed[q*kc*nr + p*nr + j] = B[p, q*nr + j], zero beyond column nc.
-void pack_b(Dim kc, Dim nc, const float* b, Dim ldb, Dim nr, float* packed) {
+// packed[q*kc*nr + p*nr + j] = op(B)[p, q*nr + j], zero beyond column nc;
+// b points at op(B)[0, 0]. Transposition is cheap here: only the order in
+// which the panel is read changes.
+void pack_b(Dim kc, Dim nc, const float* b, Dim ldb, Transpose tb, Dim nr, float* packed) {
   for (Dim q = 0; q < nc; q += nr) {
     const Dim width = std::min(nr, nc - q);
-    for (Dim p = 0; p < kc; ++p) {
-      const float* src = b + p * ldb + q;
-      for (Dim j = 0; j < width; ++j) packed[j] = src[j];
-      for (Dim j = width; j < nr; ++j) packed[j] = 0.0f;
-      packed += nr;
+    if (tb == Transpose::kNo) {
+      for (Dim p = 0; p < kc; ++p) {
+        const float* src = b + p * ldb + q;
+        for (Dim j = 0; j < width; ++j) packed[p * nr + j] = src[j];
+      }
+    } else {
+      for (Dim j = 0; j < width; ++j) {
+        const float* src = b + (q + j) * ldb;
+        for (Dim p = 0; p < kc; ++p) packed[p * nr + j] = src[p];
+      }
     }
+    for (Dim p = 0; p < kc; ++p) {
+      for (Dim j = width; j < nr; ++j) packed[p * nr + j] = 0.0f;
+    }
+    packed += kc * nr;
   }
 }
 
-// packed[r*kc*mr + p*mr + i] = A[r*mr + i, p], zero beyond row mc.
-void pack_a(Dim mc, Dim kc, const float* a, Dim lda, Dim mr, float* packed) {
+// packed[r*kc*mr + p*mr + i] = op(A)[r*mr + i, p], zero beyond row mc; a
+// points at op(A)[0, 0].
+void pack_a(Dim mc, Dim kc, const float* a, Dim lda, Transpose ta, Dim mr, float* packed) {
   for (Dim r = 0; r < mc; r += mr) {
     const Dim height = std::min(mr, mc - r);
-    for (Dim i = 0; i < height; ++i) {
-      const float* src = a + (r + i) * lda;
-      for (Dim p = 0; p < kc; ++p) packed[p * mr + i] = src[p];
+    if (ta == Transpose::kNo) {
+      for (Dim i = 0; i < height; ++i) {
+        const float* src = a + (r + i) * lda;
+        for (Dim p = 0; p < kc; ++p) packed[p * mr + i] = src[p];
+      }
+    } else {
+      for (Dim p = 0; p < kc; ++p) {
+        const float* src = a + p * lda + r;
+        for (Dim i = 0; i < height; ++i) packed[p * mr + i] = src[i];
+      }
     }
     for (Dim i = height; i < mr; ++i) {
       for (Dim p = 0; p < kc; ++p) packed[p * mr + i] = 0.0f;
     }
     packed += kc * mr;
   }
+}
+
+// The address of op(X)[row, col].
+const float* at(const float* x, Dim ld, Transpose t, Dim row, Dim col) {
+  return t == Transpose::kNo ? x + row * ld + col : x + col * ld + row;
 }
 
 // C[mc, nc] (+)= packed A block * packed B block, tile by tile.
@@ -96,8 +128,9 @@ void macro_kernel(const MicroKernel& micro, Dim mc, Dim nc, Dim kc, const float*
 
 }  // namespace
 
-void gemm_blocked(const MicroKernel& micro, Dim m, Dim n, Dim k, const float* a, Dim lda,
-                  const float* b, Dim ldb, float* c, Dim ldc, bool accumulate) {
+void gemm_blocked(const MicroKernel& micro, Transpose ta, Transpose tb, Dim m, Dim n, Dim k,
+                  const float* a, Dim lda, const float* b, Dim ldb, float* c, Dim ldc,
+                  bool accumulate) {
   if (m <= 0 || n <= 0) return;
   if (k <= 0) {
     if (!accumulate) {
@@ -116,11 +149,11 @@ void gemm_blocked(const MicroKernel& micro, Dim m, Dim n, Dim k, const float* a,
     const Dim nc = std::min(kNc, n - jc);
     for (Dim pc = 0; pc < k; pc += kKc) {
       const Dim kc = std::min(kKc, k - pc);
-      pack_b(kc, nc, b + pc * ldb + jc, ldb, micro.nr, packed_b.data());
+      pack_b(kc, nc, at(b, ldb, tb, pc, jc), ldb, tb, micro.nr, packed_b.data());
       const bool add = accumulate || pc > 0;
       for (Dim ic = 0; ic < m; ic += kMc) {
         const Dim mc = std::min(kMc, m - ic);
-        pack_a(mc, kc, a + ic * lda + pc, lda, micro.mr, packed_a.data());
+        pack_a(mc, kc, at(a, lda, ta, ic, pc), lda, ta, micro.mr, packed_a.data());
         macro_kernel(micro, mc, nc, kc, packed_a.data(), packed_b.data(), c + ic * ldc + jc, ldc,
                      add);
       }
@@ -128,14 +161,25 @@ void gemm_blocked(const MicroKernel& micro, Dim m, Dim n, Dim k, const float* a,
   }
 }
 
+void gemm_blocked(const MicroKernel& micro, Dim m, Dim n, Dim k, const float* a, Dim lda,
+                  const float* b, Dim ldb, float* c, Dim ldc, bool accumulate) {
+  gemm_blocked(micro, Transpose::kNo, Transpose::kNo, m, n, k, a, lda, b, ldb, c, ldc, accumulate);
+}
+
 }  // namespace detail
 
 void gemm(KernelPath path, Dim m, Dim n, Dim k, const float* a, Dim lda, const float* b, Dim ldb,
           float* c, Dim ldc, bool accumulate) {
+  gemm(path, Transpose::kNo, Transpose::kNo, m, n, k, a, lda, b, ldb, c, ldc, accumulate);
+}
+
+void gemm(KernelPath path, Transpose ta, Transpose tb, Dim m, Dim n, Dim k, const float* a, Dim lda,
+          const float* b, Dim ldb, float* c, Dim ldc, bool accumulate) {
   if (path == KernelPath::kReference) {
-    detail::gemm_reference(m, n, k, a, lda, b, ldb, c, ldc, accumulate);
+    detail::gemm_reference(ta, tb, m, n, k, a, lda, b, ldb, c, ldc, accumulate);
   } else {
-    detail::gemm_blocked(detail::best_micro_kernel(), m, n, k, a, lda, b, ldb, c, ldc, accumulate);
+    detail::gemm_blocked(detail::best_micro_kernel(), ta, tb, m, n, k, a, lda, b, ldb, c, ldc,
+                         accumulate);
   }
 }
 

@@ -2,6 +2,7 @@
 // depends on the instruction set, so tuning for a CPU happens here.
 #pragma once
 
+#include "kernels/gemm.hpp"
 #include "stride/shape.hpp"
 
 namespace stride::kernels::detail {
@@ -31,5 +32,8 @@ namespace stride::kernels::detail {
 // The blocked gemm (gemm.hpp's fast path) driven by a given micro-kernel.
 void gemm_blocked(const MicroKernel& micro, Dim m, Dim n, Dim k, const float* a, Dim lda,
                   const float* b, Dim ldb, float* c, Dim ldc, bool accumulate);
+void gemm_blocked(const MicroKernel& micro, Transpose ta, Transpose tb, Dim m, Dim n, Dim k,
+                  const float* a, Dim lda, const float* b, Dim ldb, float* c, Dim ldc,
+                  bool accumulate);
 
 }  // namespace stride::kernels::detail

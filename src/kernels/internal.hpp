@@ -39,6 +39,38 @@ inline void fill_rows(float* out, Dim rows, Dim channels, const float* bias) {
   }
 }
 
+// A 1x1 unstrided, unpadded convolution: a plain gemm over pixels.
+inline bool is_pointwise(const ConvGeometry& g) {
+  const Spatial ones{1, 1, 1}, zeros{0, 0, 0};
+  return g.kernel == ones && g.strides == ones && g.pad_before == zeros && g.output == g.input;
+}
+
+// Lowers output pixels [first, first + rows) of one batch item and group to
+// rows of (tap, channel) values, zero where the tap falls into the padding
+// (conv.cpp). The row layout matches the kernel's (kd, kh, kw, Cg) rows.
+void im2col(const ConvGeometry& g, const float* in_b, Dim group, Dim first, Dim rows, float* cols);
+
+// Per-channel sums of `rows` rows of `channels` values, accumulated in
+// double (a bias gradient sums over every pixel of the batch).
+void sum_rows(const float* rows, Dim count, Dim channels, float* out);
+
+// The in-range part [lo, hi) of a pooling window starting at o*s - pad.
+struct Range {
+  Dim lo, hi;
+};
+inline Range clip(Dim o, Dim stride, Dim pad, Dim window, Dim extent) {
+  const Dim start = o * stride - pad;
+  return {std::max(start, Dim{0}), std::min(start + window, extent)};
+}
+
+// The one max-pooling comparison, shared by the forward and backward paths
+// of both implementations so they agree on every input: a later element
+// replaces the best only when strictly greater, so ties keep the first in
+// scan order (depth, height, width), as PyTorch does.
+inline bool beats(float x, float best) {
+  return x > best;
+}
+
 // Throw stride::Error on a geometry no layer should produce (non-positive
 // kernel/stride/channels, groups not dividing the channels, ...), so a bug
 // upstream surfaces as a message rather than as out-of-bounds memory access.
@@ -52,5 +84,17 @@ void conv_transpose_forward_reference(const ConvGeometry& g, const float* input,
                                       const float* kernel, const float* bias, float* output);
 void pool_forward_reference(PoolKind kind, const PoolGeometry& g, const float* input,
                             float* output);
+
+// The reference gradients (conv_backward_reference.cpp, pool_backward.cpp).
+void conv_backward_input_reference(const ConvGeometry& g, const float* output_grad,
+                                   const float* kernel, float* input_grad);
+void conv_backward_kernel_reference(const ConvGeometry& g, const float* input,
+                                    const float* output_grad, float* kernel_grad);
+void conv_transpose_backward_input_reference(const ConvGeometry& g, const float* output_grad,
+                                             const float* kernel, float* input_grad);
+void conv_transpose_backward_kernel_reference(const ConvGeometry& g, const float* input,
+                                              const float* output_grad, float* kernel_grad);
+void pool_backward_reference(PoolKind kind, const PoolGeometry& g, const float* input,
+                             const float* output_grad, float* input_grad);
 
 }  // namespace stride::kernels::detail

@@ -16,18 +16,8 @@ namespace {
 
 constexpr float kMinusInfinity = -std::numeric_limits<float>::infinity();
 
-// The one comparison both paths use, so they agree on every input.
 inline float max_of(float best, float x) {
-  return x > best ? x : best;
-}
-
-// The in-range part [lo, hi) of the window starting at o*s - pad.
-struct Range {
-  Dim lo, hi;
-};
-Range clip(Dim o, Dim stride, Dim pad, Dim window, Dim extent) {
-  const Dim start = o * stride - pad;
-  return {std::max(start, Dim{0}), std::min(start + window, extent)};
+  return beats(x, best) ? x : best;
 }
 
 void pool_fast(PoolKind kind, const PoolGeometry& g, const float* input, float* output) {

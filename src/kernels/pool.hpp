@@ -20,4 +20,13 @@ struct PoolGeometry {
 void pool_forward(KernelPath path, PoolKind kind, const PoolGeometry& g, const float* input,
                   float* output);
 
+// dL/dinput of pool_forward given dL/doutput, written (overwritten) in the
+// input's layout. Max: each output's gradient goes to the largest real input
+// of its window, the first in scan order (depth, height, width) on ties, as
+// PyTorch does (a window of -inf or NaN only gives it to its first real
+// element). Average: out_grad / (real elements in the window) to each real
+// element. Inputs no window reads get zero.
+void pool_backward(KernelPath path, PoolKind kind, const PoolGeometry& g, const float* input,
+                   const float* output_grad, float* input_grad);
+
 }  // namespace stride::kernels

@@ -1,0 +1,277 @@
+// Convolution gradients, fast path. The im2col forward is a gemm
+// Y = cols * K per band of output pixels, so its gradients are the two other
+// products: dK = cols^T * dY (with the band's cols lowered again) and
+// dcols = dY * K^T, scattered back onto the input by col2im. Pointwise
+// convolutions skip the lowering; depthwise ones use a direct loop like their
+// forward. Transposed convolution is a convolution with input and output
+// swapped, so its gradients reuse these.
+#include <algorithm>
+#include <vector>
+
+#include "kernels/gemm.hpp"
+#include "kernels/internal.hpp"
+
+namespace stride::kernels {
+
+namespace detail {
+
+void sum_rows(const float* rows, Dim count, Dim channels, float* out) {
+  std::vector<double> sum(channels, 0.0);
+  for (Dim r = 0; r < count; ++r, rows += channels) {
+    for (Dim c = 0; c < channels; ++c) sum[c] += rows[c];
+  }
+  for (Dim c = 0; c < channels; ++c) out[c] = float(sum[c]);
+}
+
+}  // namespace detail
+
+namespace {
+
+using detail::grid_index;
+using detail::grid_position;
+using detail::im2col;
+using detail::inside;
+using detail::volume;
+
+constexpr Dim kScratchFloats = Dim{1} << 20;  // cap on the column band (4 MiB), as forward
+
+bool is_depthwise(const ConvGeometry& g) {
+  return g.groups == g.in_channels && g.groups > 1;
+}
+
+// The inverse of im2col: adds each (tap, channel) value of output pixels
+// [first, first + rows) to the input pixel that tap reads, channel
+// group*Cg + c; taps in the padding are dropped.
+void col2im(const ConvGeometry& g, const float* cols, Dim group, Dim first, Dim rows,
+            float* in_grad_b) {
+  const Dim cin = g.in_channels, cg = cin / g.groups;
+  const Spatial &in = g.input, &k = g.kernel, &s = g.strides, &d = g.dilation, &pad = g.pad_before;
+  for (Dim r = 0; r < rows; ++r) {
+    const Spatial op = grid_position(g.output, first + r);
+    for (Dim kd = 0; kd < k[0]; ++kd) {
+      const Dim id = op[0] * s[0] + kd * d[0] - pad[0];
+      for (Dim kh = 0; kh < k[1]; ++kh) {
+        const Dim ih = op[1] * s[1] + kh * d[1] - pad[1];
+        for (Dim kw = 0; kw < k[2]; ++kw, cols += cg) {
+          const Dim iw = op[2] * s[2] + kw * d[2] - pad[2];
+          if (!inside(id, in[0]) || !inside(ih, in[1]) || !inside(iw, in[2])) continue;
+          float* x = in_grad_b + grid_index(in, id, ih, iw) * cin + group * cg;
+          for (Dim c = 0; c < cg; ++c) x[c] += cols[c];
+        }
+      }
+    }
+  }
+}
+
+// Rows of output pixels lowered at a time, so the scratch stays bounded.
+Dim band_rows(Dim row_length, Dim pixels) {
+  return std::clamp(kScratchFloats / row_length, Dim{1}, std::max(pixels, Dim{1}));
+}
+
+void backward_input_im2col(const ConvGeometry& g, const float* output_grad, const float* kernel,
+                           float* input_grad) {
+  const Dim cg = g.in_channels / g.groups, fg = g.out_channels / g.groups, f_count = g.out_channels;
+  const Dim pixels = volume(g.output), row_length = volume(g.kernel) * cg;
+  const Dim in_size = volume(g.input) * g.in_channels;
+  std::fill(input_grad, input_grad + g.batch * in_size, 0.0f);
+  if (pixels == 0) return;
+  const Dim band = band_rows(row_length, pixels);
+  std::vector<float> cols(band * row_length);
+  for (Dim b = 0; b < g.batch; ++b) {
+    const float* dy_b = output_grad + b * pixels * f_count;
+    for (Dim group = 0; group < g.groups; ++group) {
+      for (Dim first = 0; first < pixels; first += band) {
+        const Dim rows = std::min(band, pixels - first);
+        // (rows, Fg) x (Fg, taps*Cg): the group's kernel columns, transposed.
+        gemm(KernelPath::kFast, Transpose::kNo, Transpose::kYes, rows, row_length, fg,
+             dy_b + first * f_count + group * fg, f_count, kernel + group * fg, f_count,
+             cols.data(), row_length, false);
+        col2im(g, cols.data(), group, first, rows, input_grad + b * in_size);
+      }
+    }
+  }
+}
+
+void backward_kernel_im2col(const ConvGeometry& g, const float* input, const float* output_grad,
+                            float* kernel_grad) {
+  const Dim cg = g.in_channels / g.groups, fg = g.out_channels / g.groups, f_count = g.out_channels;
+  const Dim pixels = volume(g.output), row_length = volume(g.kernel) * cg;
+  std::fill(kernel_grad, kernel_grad + row_length * f_count, 0.0f);
+  if (pixels == 0 || g.batch == 0) return;
+  const Dim band = band_rows(row_length, pixels);
+  std::vector<float> cols(band * row_length);
+  for (Dim b = 0; b < g.batch; ++b) {
+    const float* in_b = input + b * volume(g.input) * g.in_channels;
+    const float* dy_b = output_grad + b * pixels * f_count;
+    for (Dim group = 0; group < g.groups; ++group) {
+      for (Dim first = 0; first < pixels; first += band) {
+        const Dim rows = std::min(band, pixels - first);
+        im2col(g, in_b, group, first, rows, cols.data());
+        // (taps*Cg, rows) x (rows, Fg) into the group's kernel columns.
+        gemm(KernelPath::kFast, Transpose::kYes, Transpose::kNo, row_length, fg, rows, cols.data(),
+             row_length, dy_b + first * f_count + group * fg, f_count, kernel_grad + group * fg,
+             f_count, true);
+      }
+    }
+  }
+}
+
+// Pointwise: dX = dY * K^T and dK = X^T * dY per group, over every pixel of
+// the batch at once; each group writes its own columns, so all are written.
+void backward_input_pointwise(const ConvGeometry& g, const float* output_grad, const float* kernel,
+                              float* input_grad) {
+  const Dim pixels = g.batch * volume(g.output);
+  const Dim cg = g.in_channels / g.groups, fg = g.out_channels / g.groups;
+  for (Dim group = 0; group < g.groups; ++group) {
+    gemm(KernelPath::kFast, Transpose::kNo, Transpose::kYes, pixels, cg, fg,
+         output_grad + group * fg, g.out_channels, kernel + group * fg, g.out_channels,
+         input_grad + group * cg, g.in_channels, false);
+  }
+}
+
+void backward_kernel_pointwise(const ConvGeometry& g, const float* input, const float* output_grad,
+                               float* kernel_grad) {
+  const Dim pixels = g.batch * volume(g.output);
+  const Dim cg = g.in_channels / g.groups, fg = g.out_channels / g.groups;
+  for (Dim group = 0; group < g.groups; ++group) {
+    gemm(KernelPath::kFast, Transpose::kYes, Transpose::kNo, cg, fg, pixels, input + group * cg,
+         g.in_channels, output_grad + group * fg, g.out_channels, kernel_grad + group * fg,
+         g.out_channels, false);
+  }
+}
+
+// Depthwise: the forward's loop over (output pixel, in-range tap) with
+// output channel f = c*m + j reading input channel c, calling
+// step(x_offset, tap, o_offset) with the pixel offsets of one batch item.
+template <typename Step>
+void for_each_depthwise_tap(const ConvGeometry& g, Step step) {
+  const Spatial &in = g.input, &out = g.output, &k = g.kernel, &s = g.strides, &d = g.dilation,
+                &pad = g.pad_before;
+  for (Dim b = 0; b < g.batch; ++b) {
+    for (Dim o = 0; o < volume(out); ++o) {
+      const Spatial op = grid_position(out, o);
+      for (Dim kd = 0; kd < k[0]; ++kd) {
+        const Dim id = op[0] * s[0] + kd * d[0] - pad[0];
+        if (!inside(id, in[0])) continue;
+        for (Dim kh = 0; kh < k[1]; ++kh) {
+          const Dim ih = op[1] * s[1] + kh * d[1] - pad[1];
+          if (!inside(ih, in[1])) continue;
+          for (Dim kw = 0; kw < k[2]; ++kw) {
+            const Dim iw = op[2] * s[2] + kw * d[2] - pad[2];
+            if (!inside(iw, in[2])) continue;
+            step(b * volume(in) + grid_index(in, id, ih, iw), grid_index(k, kd, kh, kw),
+                 b * volume(out) + o);
+          }
+        }
+      }
+    }
+  }
+}
+
+void backward_input_depthwise(const ConvGeometry& g, const float* output_grad, const float* kernel,
+                              float* input_grad) {
+  const Dim cin = g.in_channels, f_count = g.out_channels, m = f_count / cin;
+  std::fill(input_grad, input_grad + g.batch * volume(g.input) * cin, 0.0f);
+  for_each_depthwise_tap(g, [&](Dim x, Dim tap, Dim o) {
+    float* dx = input_grad + x * cin;
+    const float* w = kernel + tap * f_count;
+    const float* dy = output_grad + o * f_count;
+    if (m == 1) {
+      for (Dim c = 0; c < cin; ++c) dx[c] += dy[c] * w[c];
+    } else {
+      for (Dim c = 0; c < cin; ++c) {
+        for (Dim j = 0; j < m; ++j) dx[c] += dy[c * m + j] * w[c * m + j];
+      }
+    }
+  });
+}
+
+void backward_kernel_depthwise(const ConvGeometry& g, const float* input, const float* output_grad,
+                               float* kernel_grad) {
+  const Dim cin = g.in_channels, f_count = g.out_channels, m = f_count / cin;
+  std::fill(kernel_grad, kernel_grad + volume(g.kernel) * f_count, 0.0f);
+  for_each_depthwise_tap(g, [&](Dim x_pixel, Dim tap, Dim o) {
+    float* dw = kernel_grad + tap * f_count;
+    const float* x = input + x_pixel * cin;
+    const float* dy = output_grad + o * f_count;
+    if (m == 1) {
+      for (Dim c = 0; c < cin; ++c) dw[c] += x[c] * dy[c];
+    } else {
+      for (Dim c = 0; c < cin; ++c) {
+        for (Dim j = 0; j < m; ++j) dw[c * m + j] += x[c] * dy[c * m + j];
+      }
+    }
+  });
+}
+
+// The convolution whose forward pass is g's transposed convolution's
+// backward-input pass: output positions read as inputs, and the kernel
+// (taps, F, Cin) read as a convolution kernel with F inputs and Cin filters.
+ConvGeometry swapped(const ConvGeometry& g) {
+  ConvGeometry s = g;
+  std::swap(s.input, s.output);
+  std::swap(s.in_channels, s.out_channels);
+  return s;
+}
+
+}  // namespace
+
+void conv_backward_input(KernelPath path, const ConvGeometry& g, const float* output_grad,
+                         const float* kernel, float* input_grad) {
+  detail::check_conv_geometry(g, "convolution gradient");
+  if (path == KernelPath::kReference) {
+    detail::conv_backward_input_reference(g, output_grad, kernel, input_grad);
+  } else if (is_depthwise(g)) {
+    backward_input_depthwise(g, output_grad, kernel, input_grad);
+  } else if (detail::is_pointwise(g)) {
+    backward_input_pointwise(g, output_grad, kernel, input_grad);
+  } else {
+    backward_input_im2col(g, output_grad, kernel, input_grad);
+  }
+}
+
+void conv_backward_kernel(KernelPath path, const ConvGeometry& g, const float* input,
+                          const float* output_grad, float* kernel_grad, float* bias_grad) {
+  detail::check_conv_geometry(g, "convolution gradient");
+  if (path == KernelPath::kReference) {
+    detail::conv_backward_kernel_reference(g, input, output_grad, kernel_grad);
+  } else if (is_depthwise(g)) {
+    backward_kernel_depthwise(g, input, output_grad, kernel_grad);
+  } else if (detail::is_pointwise(g)) {
+    backward_kernel_pointwise(g, input, output_grad, kernel_grad);
+  } else {
+    backward_kernel_im2col(g, input, output_grad, kernel_grad);
+  }
+  if (bias_grad) {
+    detail::sum_rows(output_grad, g.batch * volume(g.output), g.out_channels, bias_grad);
+  }
+}
+
+void conv_transpose_backward_input(KernelPath path, const ConvGeometry& g, const float* output_grad,
+                                   const float* kernel, float* input_grad) {
+  detail::check_conv_transpose_geometry(g);
+  if (path == KernelPath::kReference) {
+    detail::conv_transpose_backward_input_reference(g, output_grad, kernel, input_grad);
+  } else {
+    conv_forward(KernelPath::kFast, swapped(g), output_grad, kernel, nullptr, input_grad);
+  }
+}
+
+void conv_transpose_backward_kernel(KernelPath path, const ConvGeometry& g, const float* input,
+                                    const float* output_grad, float* kernel_grad,
+                                    float* bias_grad) {
+  detail::check_conv_transpose_geometry(g);
+  if (path == KernelPath::kReference) {
+    detail::conv_transpose_backward_kernel_reference(g, input, output_grad, kernel_grad);
+  } else {
+    // K_grad[tap, f, c] = sum dOut[y, f] * in[i, c]: the swapped
+    // convolution's kernel gradient with dOut as its input and `input` as its
+    // output gradient.
+    conv_backward_kernel(KernelPath::kFast, swapped(g), output_grad, input, kernel_grad, nullptr);
+  }
+  if (bias_grad) {
+    detail::sum_rows(output_grad, g.batch * volume(g.output), g.out_channels, bias_grad);
+  }
+}
+
+}  // namespace stride::kernels

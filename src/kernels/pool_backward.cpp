@@ -1,0 +1,133 @@
+// Pooling gradients: the reference loops (double accumulation) and the fast
+// path, which like the forward clips each window once per output position
+// and keeps the channel loop innermost. Max pooling finds the argmax with the
+// forward's comparison (internal.hpp), so ties go to the first element.
+#include <algorithm>
+#include <limits>
+#include <vector>
+
+#include "kernels/internal.hpp"
+
+namespace stride::kernels {
+
+namespace detail {
+
+namespace {
+
+constexpr float kMinusInfinity = -std::numeric_limits<float>::infinity();
+
+void pool_backward_fast(PoolKind kind, const PoolGeometry& g, const float* input,
+                        const float* output_grad, float* input_grad) {
+  const Dim channels = g.channels;
+  const Spatial &in = g.input, &out = g.output;
+  std::fill(input_grad, input_grad + g.batch * volume(in) * channels, 0.0f);
+  // Per channel: the best value so far and the input pixel holding it (max),
+  // or each real element's share of the output gradient (average).
+  std::vector<float> best(channels), share(channels);
+  std::vector<Dim> best_pixel(channels);
+  for (Dim b = 0; b < g.batch; ++b) {
+    const float* in_b = input + b * volume(in) * channels;
+    float* dx_b = input_grad + b * volume(in) * channels;
+    for (Dim o = 0; o < volume(out); ++o, output_grad += channels) {
+      const Spatial op = grid_position(out, o);
+      Range r[3];
+      for (int axis = 0; axis < 3; ++axis) {
+        r[axis] = clip(op[axis], g.strides[axis], g.pad_before[axis], g.window[axis], in[axis]);
+      }
+      if (r[0].lo >= r[0].hi || r[1].lo >= r[1].hi || r[2].lo >= r[2].hi) continue;  // no real
+      if (kind == PoolKind::kMax) {
+        std::fill(best.begin(), best.end(), kMinusInfinity);
+        std::fill(best_pixel.begin(), best_pixel.end(), grid_index(in, r[0].lo, r[1].lo, r[2].lo));
+        for (Dim id = r[0].lo; id < r[0].hi; ++id) {
+          for (Dim ih = r[1].lo; ih < r[1].hi; ++ih) {
+            for (Dim iw = r[2].lo; iw < r[2].hi; ++iw) {
+              const Dim pixel = grid_index(in, id, ih, iw);
+              const float* x = in_b + pixel * channels;
+              for (Dim c = 0; c < channels; ++c) {
+                if (beats(x[c], best[c])) {
+                  best[c] = x[c];
+                  best_pixel[c] = pixel;
+                }
+              }
+            }
+          }
+        }
+        for (Dim c = 0; c < channels; ++c) dx_b[best_pixel[c] * channels + c] += output_grad[c];
+      } else {
+        const float count = float((r[0].hi - r[0].lo) * (r[1].hi - r[1].lo) * (r[2].hi - r[2].lo));
+        for (Dim c = 0; c < channels; ++c) share[c] = output_grad[c] / count;
+        for (Dim id = r[0].lo; id < r[0].hi; ++id) {
+          for (Dim ih = r[1].lo; ih < r[1].hi; ++ih) {
+            for (Dim iw = r[2].lo; iw < r[2].hi; ++iw) {
+              float* dx = dx_b + grid_index(in, id, ih, iw) * channels;
+              for (Dim c = 0; c < channels; ++c) dx[c] += share[c];
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void pool_backward_reference(PoolKind kind, const PoolGeometry& g, const float* input,
+                             const float* output_grad, float* input_grad) {
+  const Spatial &in = g.input, &out = g.output, &w = g.window, &s = g.strides, &pad = g.pad_before;
+  const Dim channels = g.channels;
+  std::vector<double> sum(g.batch * volume(in) * channels, 0.0);
+  std::vector<Dim> window;  // indices into input of one window's real elements, in scan order
+  Dim o_index = 0;          // (b, od, oh, ow) in output order
+  for (Dim b = 0; b < g.batch; ++b) {
+    for (Dim od = 0; od < out[0]; ++od) {
+      for (Dim oh = 0; oh < out[1]; ++oh) {
+        for (Dim ow = 0; ow < out[2]; ++ow, ++o_index) {
+          for (Dim c = 0; c < channels; ++c) {
+            window.clear();
+            for (Dim wd = 0; wd < w[0]; ++wd) {
+              for (Dim wh = 0; wh < w[1]; ++wh) {
+                for (Dim ww = 0; ww < w[2]; ++ww) {
+                  const Dim id = od * s[0] + wd - pad[0];
+                  const Dim ih = oh * s[1] + wh - pad[1];
+                  const Dim iw = ow * s[2] + ww - pad[2];
+                  if (!inside(id, in[0]) || !inside(ih, in[1]) || !inside(iw, in[2])) continue;
+                  window.push_back((b * volume(in) + grid_index(in, id, ih, iw)) * channels + c);
+                }
+              }
+            }
+            if (window.empty()) continue;
+            const double dy = output_grad[o_index * channels + c];
+            if (kind == PoolKind::kMax) {
+              Dim arg = window.front();
+              float best = kMinusInfinity;
+              for (Dim i : window) {
+                if (beats(input[i], best)) {
+                  best = input[i];
+                  arg = i;
+                }
+              }
+              sum[arg] += dy;
+            } else {
+              for (Dim i : window) sum[i] += dy / double(window.size());
+            }
+          }
+        }
+      }
+    }
+  }
+  for (std::size_t i = 0; i < sum.size(); ++i) input_grad[i] = float(sum[i]);
+}
+
+}  // namespace detail
+
+void pool_backward(KernelPath path, PoolKind kind, const PoolGeometry& g, const float* input,
+                   const float* output_grad, float* input_grad) {
+  detail::check_pool_geometry(g);
+  if (path == KernelPath::kReference) {
+    detail::pool_backward_reference(kind, g, input, output_grad, input_grad);
+  } else {
+    detail::pool_backward_fast(kind, g, input, output_grad, input_grad);
+  }
+}
+
+}  // namespace stride::kernels

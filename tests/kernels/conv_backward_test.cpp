@@ -1,0 +1,294 @@
+// conv_backward_input / conv_backward_kernel: hand-worked gradients on both
+// paths, the reference against finite differences of the forward formula in
+// double, then the fast path (im2col, pointwise, depthwise) against the
+// reference on random configurations.
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "kernels/backward_test_util.hpp"
+#include "kernels/conv.hpp"
+#include "kernels/kernel_test_util.hpp"
+#include "stride/error.hpp"
+
+namespace stride::kernels {
+namespace {
+
+using test::agree;
+using test::kBothPaths;
+using test::nans;
+using test::path_name;
+using test::volume;
+
+Dim kernel_size(const ConvGeometry& g) {
+  return volume(g.kernel) * (g.in_channels / g.groups) * g.out_channels;
+}
+
+// NaN-filled outputs, so an element the kernel forgets to write cannot pass.
+std::vector<float> input_grad(KernelPath path, const ConvGeometry& g,
+                              const std::vector<float>& output_grad,
+                              const std::vector<float>& kernel) {
+  std::vector<float> dx = nans(g.batch * volume(g.input) * g.in_channels);
+  conv_backward_input(path, g, output_grad.data(), kernel.data(), dx.data());
+  return dx;
+}
+
+struct KernelGrads {
+  std::vector<float> kernel, bias;
+};
+
+KernelGrads kernel_grads(KernelPath path, const ConvGeometry& g, const std::vector<float>& input,
+                         const std::vector<float>& output_grad, bool with_bias = true) {
+  KernelGrads grads{nans(kernel_size(g)), nans(with_bias ? g.out_channels : 0)};
+  conv_backward_kernel(path, g, input.data(), output_grad.data(), grads.kernel.data(),
+                       with_bias ? grads.bias.data() : nullptr);
+  return grads;
+}
+
+ConvGeometry conv1d(Dim in_w, Dim out_w, Dim k_w) {
+  ConvGeometry g;
+  g.input = {1, 1, in_w};
+  g.output = {1, 1, out_w};
+  g.kernel = {1, 1, k_w};
+  return g;
+}
+
+TEST(ConvBackwardKernel, OneDimensionalValid) {
+  // in [1,2,3], K [1,2], valid: out[o] = in[o] + 2*in[o+1]. With dY [1,1]:
+  //   dK[k] = sum_o in[o+k]*dY[o] = [1+2, 2+3] = [3, 5], dbias = 1+1 = 2,
+  //   dx[i] = sum_o dY[o]*K[i-o] = [K0, K1+K0, K1] = [1, 3, 2].
+  const ConvGeometry g = conv1d(3, 2, 2);
+  const std::vector<float> input{1, 2, 3}, kernel{1, 2}, dy{1, 1};
+  for (KernelPath path : kBothPaths) {
+    SCOPED_TRACE(path_name(path));
+    const KernelGrads grads = kernel_grads(path, g, input, dy);
+    EXPECT_EQ(grads.kernel, (std::vector<float>{3, 5}));
+    EXPECT_EQ(grads.bias, (std::vector<float>{2}));
+    EXPECT_EQ(input_grad(path, g, dy, kernel), (std::vector<float>{1, 3, 2}));
+  }
+}
+
+TEST(ConvBackwardKernel, StrideLeavesUnreadInputsAtZero) {
+  // in [1..5], K [1,10], stride 2, valid: out 2 windows (0,1), (2,3); pixel 4
+  // is unread. dY [1,2]: dx = [1, 10, 2, 20, 0];
+  //   dK = [1*1 + 3*2, 2*1 + 4*2] = [7, 10].
+  ConvGeometry g = conv1d(5, 2, 2);
+  g.strides = {1, 1, 2};
+  const std::vector<float> input{1, 2, 3, 4, 5}, kernel{1, 10}, dy{1, 2};
+  for (KernelPath path : kBothPaths) {
+    SCOPED_TRACE(path_name(path));
+    EXPECT_EQ(input_grad(path, g, dy, kernel), (std::vector<float>{1, 10, 2, 20, 0}));
+    EXPECT_EQ(kernel_grads(path, g, input, dy, false).kernel, (std::vector<float>{7, 10}));
+  }
+}
+
+TEST(ConvBackwardKernel, SamePaddingBeforeDropsTapsInThePadding) {
+  // in [1,2,3], K [1,10,100], SAME stride 1: pad 1 before, windows start at
+  // -1, 0, 1. dY [1,2,4]:
+  //   dx[i] = sum_o dY[o]*K[i-o+1]: dx0 = 1*10 + 2*1 = 12,
+  //   dx1 = 1*100 + 2*10 + 4*1 = 124, dx2 = 2*100 + 4*10 = 240;
+  //   dK[k] = sum_o in[o+k-1]*dY[o]: dK0 = 1*2 + 2*4 = 10,
+  //   dK1 = 1*1 + 2*2 + 3*4 = 17, dK2 = 2*1 + 3*2 = 8; dbias = 7.
+  ConvGeometry g = conv1d(3, 3, 3);
+  g.pad_before = {0, 0, 1};
+  const std::vector<float> input{1, 2, 3}, kernel{1, 10, 100}, dy{1, 2, 4};
+  for (KernelPath path : kBothPaths) {
+    SCOPED_TRACE(path_name(path));
+    EXPECT_EQ(input_grad(path, g, dy, kernel), (std::vector<float>{12, 124, 240}));
+    const KernelGrads grads = kernel_grads(path, g, input, dy);
+    EXPECT_EQ(grads.kernel, (std::vector<float>{10, 17, 8}));
+    EXPECT_EQ(grads.bias, (std::vector<float>{7}));
+  }
+}
+
+TEST(ConvBackwardKernel, GroupsOnlyMixTheirOwnChannels) {
+  // One pixel, channels [1,2,3,4], two groups, 1x1 kernel K[c][f] =
+  // [[1,10],[100,1000]] (Cg = 2, F = 2). dY [1,2]: filter 0 reads channels
+  // 0,1 and filter 1 channels 2,3, so
+  //   dx = [dY0*K00, dY0*K10, dY1*K01, dY1*K11] = [1, 100, 20, 2000],
+  //   dK[c][f] = in[grp(f)*2 + c]*dY[f] = [[1*1, 3*2], [2*1, 4*2]] = [1, 6, 2, 8].
+  ConvGeometry g = conv1d(1, 1, 1);
+  g.in_channels = 4;
+  g.out_channels = 2;
+  g.groups = 2;
+  const std::vector<float> input{1, 2, 3, 4}, kernel{1, 10, 100, 1000}, dy{1, 2};
+  for (KernelPath path : kBothPaths) {
+    SCOPED_TRACE(path_name(path));
+    EXPECT_EQ(input_grad(path, g, dy, kernel), (std::vector<float>{1, 100, 20, 2000}));
+    EXPECT_EQ(kernel_grads(path, g, input, dy).kernel, (std::vector<float>{1, 6, 2, 8}));
+  }
+}
+
+TEST(ConvBackwardKernel, DepthwiseWithMultiplierTwo) {
+  // 1D, two pixels of channels [1,2] and [3,4], width-2 kernel with channel
+  // multiplier 2, K[k][c*2 + j] = [[1,2,3,4],[5,6,7,8]], one output pixel.
+  // dY [1,2,3,4] (f = c*2 + j):
+  //   dx[k][c] = sum_j dY[c*2+j]*K[k][c*2+j]: pixel 0 [1+4, 9+16] = [5, 25],
+  //     pixel 1 [5+12, 21+32] = [17, 53];
+  //   dK[k][f] = in[k][f/2]*dY[f]: [1,2,6,8] and [3,6,12,16]; dbias = dY.
+  ConvGeometry g = conv1d(2, 1, 2);
+  g.in_channels = 2;
+  g.out_channels = 4;
+  g.groups = 2;
+  const std::vector<float> input{1, 2, 3, 4}, kernel{1, 2, 3, 4, 5, 6, 7, 8}, dy{1, 2, 3, 4};
+  for (KernelPath path : kBothPaths) {
+    SCOPED_TRACE(path_name(path));
+    EXPECT_EQ(input_grad(path, g, dy, kernel), (std::vector<float>{5, 25, 17, 53}));
+    const KernelGrads grads = kernel_grads(path, g, input, dy);
+    EXPECT_EQ(grads.kernel, (std::vector<float>{1, 2, 6, 8, 3, 6, 12, 16}));
+    EXPECT_EQ(grads.bias, dy);
+  }
+}
+
+TEST(ConvBackwardKernel, EmptyBatchZeroesTheKernelGradient) {
+  for (Dim groups : {1, 2}) {  // im2col and depthwise
+    ConvGeometry g = conv1d(3, 2, 2);
+    g.batch = 0;
+    g.in_channels = g.out_channels = g.groups = groups;
+    for (KernelPath path : kBothPaths) {
+      SCOPED_TRACE(path_name(path));
+      const KernelGrads grads = kernel_grads(path, g, {}, {});
+      EXPECT_EQ(grads.kernel, std::vector<float>(kernel_size(g), 0.0f));
+      EXPECT_EQ(grads.bias, std::vector<float>(groups, 0.0f));
+      EXPECT_TRUE(input_grad(path, g, {}, std::vector<float>(kernel_size(g))).empty());
+    }
+  }
+}
+
+TEST(ConvBackwardKernel, RejectsGroupsThatDoNotDivideTheChannels) {
+  ConvGeometry g;
+  g.in_channels = 3;
+  g.groups = 2;
+  float x = 0;
+  EXPECT_THROW(conv_backward_input(KernelPath::kFast, g, &x, &x, &x), Error);
+  EXPECT_THROW(conv_backward_kernel(KernelPath::kReference, g, &x, &x, &x, nullptr), Error);
+}
+
+enum class Flavor { kPlain, kGrouped, kDepthwise, kPointwise };
+
+// Channels for a random geometry; pointwise also resets the window.
+void set_channels(test::Rng& rng, Flavor flavor, Dim max_per_group, ConvGeometry& g) {
+  switch (flavor) {
+    case Flavor::kPlain:
+      g.in_channels = rng.in(1, max_per_group + 1);
+      g.out_channels = rng.in(1, max_per_group + 1);
+      break;
+    case Flavor::kGrouped:
+      g.groups = rng.in(2, 3);
+      g.in_channels = g.groups * rng.in(1, max_per_group);
+      g.out_channels = g.groups * rng.in(1, max_per_group);
+      break;
+    case Flavor::kDepthwise:
+      g.groups = g.in_channels = rng.in(2, max_per_group + 2);
+      g.out_channels = g.in_channels * rng.in(1, max_per_group);
+      break;
+    case Flavor::kPointwise:  // 1x1, stride 1, no padding: the direct gemms
+      g.kernel = g.strides = {1, 1, 1};
+      g.pad_before = {0, 0, 0};
+      g.output = g.input;
+      g.groups = rng.in(1, 2);
+      g.in_channels = g.groups * rng.in(1, max_per_group);
+      g.out_channels = g.groups * rng.in(1, max_per_group);
+      break;
+  }
+}
+
+void expect_reference_matches_finite_differences(Flavor flavor, std::uint32_t seed, int trials) {
+  test::Rng rng(seed);
+  for (int trial = 0; trial < trials; ++trial) {
+    ConvGeometry g = test::small_conv_geometry(rng);
+    set_channels(rng, flavor, 2, g);
+    const std::vector<float> input = rng.floats(g.batch * volume(g.input) * g.in_channels);
+    const std::vector<float> kernel = rng.floats(kernel_size(g)), bias = rng.floats(g.out_channels);
+    const std::vector<float> dy = rng.floats(g.batch * volume(g.output) * g.out_channels);
+    std::vector<double> x = test::to_double(input), k = test::to_double(kernel),
+                        b = test::to_double(bias);
+    const auto loss = [&] { return test::conv_loss(g, x, k, b, dy); };
+    const KernelGrads grads = kernel_grads(KernelPath::kReference, g, input, dy);
+    const std::string where = "trial " + std::to_string(trial) + ": " + test::describe(g);
+    EXPECT_TRUE(test::matches_finite_differences(input_grad(KernelPath::kReference, g, dy, kernel),
+                                                 x, loss, 1e-3, rng))
+        << "input, " << where;
+    EXPECT_TRUE(test::matches_finite_differences(grads.kernel, k, loss, 1e-3, rng))
+        << "kernel, " << where;
+    EXPECT_TRUE(test::matches_finite_differences(grads.bias, b, loss, 1e-3, rng))
+        << "bias, " << where;
+  }
+}
+
+TEST(ConvBackwardKernel, ReferenceMatchesFiniteDifferences) {
+  expect_reference_matches_finite_differences(Flavor::kPlain, 31, 40);
+}
+
+TEST(ConvBackwardKernel, ReferenceMatchesFiniteDifferencesWithGroups) {
+  expect_reference_matches_finite_differences(Flavor::kGrouped, 32, 20);
+}
+
+TEST(ConvBackwardKernel, ReferenceMatchesFiniteDifferencesDepthwise) {
+  expect_reference_matches_finite_differences(Flavor::kDepthwise, 33, 20);
+}
+
+TEST(ConvBackwardKernel, ReferenceMatchesFiniteDifferencesPointwise) {
+  expect_reference_matches_finite_differences(Flavor::kPointwise, 34, 10);
+}
+
+// `kernel_scale` widens the kernel gradient's tolerance for long reductions
+// (test::agree_within).
+void expect_fast_agrees(const ConvGeometry& g, test::Rng& rng, const std::string& where,
+                        double kernel_scale = 1.0) {
+  const std::vector<float> input = rng.floats(g.batch * volume(g.input) * g.in_channels);
+  const std::vector<float> kernel = rng.floats(kernel_size(g));
+  const std::vector<float> dy = rng.floats(g.batch * volume(g.output) * g.out_channels);
+  EXPECT_TRUE(agree(input_grad(KernelPath::kFast, g, dy, kernel),
+                    input_grad(KernelPath::kReference, g, dy, kernel)))
+      << "input, " << where;
+  const bool with_bias = rng.coin();
+  const KernelGrads fast = kernel_grads(KernelPath::kFast, g, input, dy, with_bias);
+  const KernelGrads ref = kernel_grads(KernelPath::kReference, g, input, dy, with_bias);
+  EXPECT_TRUE(test::agree_within(fast.kernel, ref.kernel, kernel_scale)) << "kernel, " << where;
+  EXPECT_TRUE(agree(fast.bias, ref.bias)) << "bias, " << where;
+}
+
+void expect_fast_agrees(Flavor flavor, std::uint32_t seed, int trials) {
+  test::Rng rng(seed);
+  for (int trial = 0; trial < trials; ++trial) {
+    ConvGeometry g = test::random_conv_geometry(rng, /*dilated=*/true);
+    set_channels(rng, flavor, 3, g);
+    expect_fast_agrees(g, rng, "trial " + std::to_string(trial) + ": " + test::describe(g));
+  }
+}
+
+TEST(ConvBackwardKernel, FastAgreesWithReferenceOnRandomConvolutions) {
+  expect_fast_agrees(Flavor::kPlain, 41, 120);
+}
+
+TEST(ConvBackwardKernel, FastAgreesWithReferenceOnRandomGroupedConvolutions) {
+  expect_fast_agrees(Flavor::kGrouped, 42, 60);
+}
+
+TEST(ConvBackwardKernel, FastAgreesWithReferenceOnRandomDepthwiseConvolutions) {
+  expect_fast_agrees(Flavor::kDepthwise, 43, 60);
+}
+
+TEST(ConvBackwardKernel, FastAgreesWithReferenceOnRandomPointwiseConvolutions) {
+  expect_fast_agrees(Flavor::kPointwise, 44, 30);
+}
+
+TEST(ConvBackwardKernel, FastAgreesOnALargeImageLoweredInBands) {
+  // 62x62 output pixels x (3*3*128) columns exceed the 2^20-float scratch,
+  // so both gradients go band by band. Each kernel gradient element sums
+  // 62*62 = 3844 products in float32, whose rounding (up to 1.6e-5 here,
+  // above the usual 1e-5 floor) grows like the square root of the count:
+  // its tolerance is 4 times the usual.
+  ConvGeometry g;
+  g.input = {1, 64, 64};
+  g.output = {1, 62, 62};
+  g.kernel = {1, 3, 3};
+  g.in_channels = 128;
+  g.out_channels = 2;
+  test::Rng rng(45);
+  expect_fast_agrees(g, rng, test::describe(g), /*kernel_scale=*/4.0);
+}
+
+}  // namespace
+}  // namespace stride::kernels
