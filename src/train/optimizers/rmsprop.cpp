@@ -28,10 +28,10 @@ class RmsProp final : public Optimizer {
 
  protected:
   std::vector<std::string> slot_names() const override {
-    std::vector<std::string> names{"velocity"};
-    if (momentum_ > 0) names.push_back("momentum");
-    if (centered_) names.push_back("average_gradient");
-    return names;
+    if (momentum_ > 0 && centered_) return {"velocity", "momentum", "average_gradient"};
+    if (momentum_ > 0) return {"velocity", "momentum"};
+    if (centered_) return {"velocity", "average_gradient"};
+    return {"velocity"};
   }
 
   void update_step(float* w, const float* g, Dim n, const std::vector<float*>& slots,
