@@ -45,7 +45,7 @@ void store_i32_le(std::int32_t value, unsigned char* p) {
 void convert(const IdxType& type, const unsigned char* in, Dim count, unsigned char* out) {
   const auto n = static_cast<std::size_t>(count);
   if (type.code == 0x08) {
-    std::memcpy(out, in, n);
+    if (n > 0) std::memcpy(out, in, n);  // an empty vector's data() may be null
   } else if (type.code == 0x09) {
     for (std::size_t i = 0; i < n; ++i) store_i32_le(static_cast<std::int8_t>(in[i]), out + 4 * i);
   } else if (type.code == 0x0B) {

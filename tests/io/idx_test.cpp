@@ -128,7 +128,8 @@ INSTANTIATE_TEST_SUITE_P(
             bytes({0, 0, 0, 0, 0, 0, 0xd8, 0x3f, 0, 0, 0, 0, 0, 0, 0, 0xc0}),
             {0.375f, -2.0f}},
         TypeCase{"scalar", idx(0x08, {}, bytes({7})), DType::kUInt8, {}, bytes({7}), {7}},
-        TypeCase{"empty", idx(0x0D, {0, 5}, ""), DType::kFloat32, {0, 5}, "", {}}),
+        TypeCase{"empty", idx(0x0D, {0, 5}, ""), DType::kFloat32, {0, 5}, "", {}},
+        TypeCase{"empty_uint8", idx(0x08, {3, 0}, ""), DType::kUInt8, {3, 0}, "", {}}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(Idx, ReadsGzipFiles) {
