@@ -23,10 +23,22 @@ struct WeightSpec {
   Dim size() const;  // product of the dims
 };
 
+class Random;
+
+// What a training call keeps for backward(): the input and the output, and
+// whatever else the layer needs (a dropout mask, batch statistics, values
+// before the activation).
+struct Tape {
+  Tensor input, output;
+  std::vector<Tensor> saved;
+};
+
 // How a layer runs: inference or training, and which kernel implementation.
 struct CallOptions {
   bool training = false;
   ComputePath path = ComputePath::kFast;
+  Random* random = nullptr;  // draws dropout masks when training
+  Tape* tape = nullptr;      // when set, call() records what backward() needs
 };
 
 // What `stride explain` prints for one layer: lines of arithmetic with the
@@ -70,6 +82,12 @@ class Layer {
   // Keras's call(): runs the built layer on a batch whose shape fits the
   // built input shape (any batch size). Weights must be bound.
   Tensor call(const Tensor& input, const CallOptions& options = {}) const;
+  // Gradients of the call recorded in `tape`, given dL/d(output): writes
+  // dL/d(weight) into weight_grads (shaped as the weights, in weights()
+  // order) and returns dL/d(input).
+  virtual Tensor backward(const Tape& tape, const Tensor& output_grad,
+                          std::vector<Tensor>& weight_grads, ComputePath path) const;
+
   // The weights' values, in weights() order: views into the model's
   // parameter buffer, bound by the model after build().
   void bind_weights(std::vector<Tensor> values);

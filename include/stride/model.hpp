@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "stride/layer.hpp"
+#include "stride/loss.hpp"
+#include "stride/optimizer.hpp"
 #include "stride/tensor.hpp"
 
 namespace stride {
@@ -87,6 +89,18 @@ class Sequential {
   // batch dim must fit the model's input shape.
   Tensor predict(const Tensor& input, Dim batch_size = 32);
 
+  // ---- Training -----------------------------------------------------------
+  // One batch forward in training mode, `loss` against y, and every layer's
+  // backward: dL/d(parameter) lands in gradients(), a buffer laid out like
+  // parameters(). Dropout masks come from `random`. Returns the batch loss;
+  // `predictions`, when given, receives the model's output.
+  double compute_gradients(const Tensor& x, const Tensor& y, const Loss& loss, Random& random,
+                           ComputePath path = ComputePath::kFast, Tensor* predictions = nullptr);
+  const Tensor& gradients() const { return gradients_; }
+  // The trainable weights as an optimizer sees them ("conv2d/kernel"): views
+  // into parameters() and gradients().
+  std::vector<Variable> trainable_variables();
+
  private:
   std::string unique_default_name(const std::string& class_name);
   // Builds the layers if build() has not run yet, so that the const readers
@@ -99,7 +113,7 @@ class Sequential {
   std::vector<std::unique_ptr<Layer>> layers_;
   std::map<std::string, int> name_counts_;
   bool built_ = false;
-  Tensor parameters_;
+  Tensor parameters_, gradients_;
 };
 
 // ---- Model files ----------------------------------------------------------

@@ -97,6 +97,94 @@ T apply_one(Activation a, T x) {
   return x;
 }
 
+// d activation / dz at z, with y = activation(z) where that is cheaper.
+// At the kinks the derivative is the one PyTorch and TensorFlow use (relu'(0) = 0).
+template <class T>
+T derivative(Activation a, T z, T y) {
+  switch (a) {
+    case Activation::kLinear:
+      return T(1);
+    case Activation::kRelu:
+      return z > T(0) ? T(1) : T(0);
+    case Activation::kSigmoid:
+      return y * (T(1) - y);
+    case Activation::kTanh:
+      return T(1) - y * y;
+    case Activation::kElu:
+      return z > T(0) ? T(1) : std::exp(z);
+    case Activation::kSelu:
+      return T(1.0507009873554804934193349852946) *
+             (z > T(0) ? T(1) : T(1.6732632423543772848170429916717) * std::exp(z));
+    case Activation::kSoftplus:
+      return sigmoid(z);
+    case Activation::kSoftsign:
+      return T(1) / ((T(1) + std::abs(z)) * (T(1) + std::abs(z)));
+    case Activation::kSilu: {
+      const T s = sigmoid(z);
+      return s + z * s * (T(1) - s);
+    }
+    case Activation::kGelu: {
+      const T pdf = std::exp(-z * z / T(2)) / std::sqrt(T(2) * T(3.14159265358979323846));
+      return T(0.5) * (T(1) + std::erf(z / std::sqrt(T(2)))) + z * pdf;
+    }
+    case Activation::kGeluApproximate: {
+      const T c = std::sqrt(T(2) / T(3.14159265358979323846));
+      const T t = std::tanh(c * (z + T(0.044715) * z * z * z));
+      return T(0.5) * (T(1) + t) +
+             T(0.5) * z * (T(1) - t * t) * c * (T(1) + T(3 * 0.044715) * z * z);
+    }
+    case Activation::kExponential:
+      return y;
+    case Activation::kHardSigmoid:
+      return z > T(-3) && z < T(3) ? T(1) / T(6) : T(0);
+    case Activation::kHardSilu:
+      return z <= T(-3) ? T(0) : z >= T(3) ? T(1) : (T(2) * z + T(3)) / T(6);
+    case Activation::kLeakyRelu:
+      return z >= T(0) ? T(1) : T(0.2);
+    case Activation::kRelu6:
+      return z > T(0) && z < T(6) ? T(1) : T(0);
+    case Activation::kMish: {
+      const T t = std::tanh(softplus(z));
+      return t + z * (T(1) - t * t) * sigmoid(z);
+    }
+    case Activation::kCelu:
+      return z > T(0) ? T(1) : std::exp(z);
+    case Activation::kLogSigmoid:
+      return sigmoid(-z);
+    case Activation::kSparsePlus:
+      return z <= T(-1) ? T(0) : z >= T(1) ? T(1) : (z + T(1)) / T(2);
+    case Activation::kSquareplus:
+      return T(0.5) * (T(1) + z / std::sqrt(z * z + T(4)));
+    case Activation::kTanhShrink: {
+      const T t = std::tanh(z);
+      return t * t;
+    }
+    case Activation::kSoftShrink:
+    case Activation::kHardShrink:
+      return std::abs(z) > T(0.5) ? T(1) : T(0);
+    case Activation::kHardTanh:
+      return z > T(-1) && z < T(1) ? T(1) : T(0);
+    case Activation::kSoftmax:
+    case Activation::kLogSoftmax:
+      break;
+  }
+  return T(1);
+}
+
+// Softmax: dz = y * (dy - sum(dy * y)); log_softmax: dz = dy - exp(y) * sum(dy).
+template <class T>
+void softmax_backward_rows(const float* y, const float* dy, float* dz, Dim size, Dim last_dim,
+                           bool log) {
+  if (last_dim <= 0) return;
+  for (Dim r = 0; r < size; r += last_dim) {
+    T dot = 0;
+    for (Dim i = 0; i < last_dim; ++i) dot += log ? T(dy[r + i]) : T(dy[r + i]) * T(y[r + i]);
+    for (Dim i = 0; i < last_dim; ++i)
+      dz[r + i] = log ? float(T(dy[r + i]) - std::exp(T(y[r + i])) * dot)
+                      : float(T(y[r + i]) * (T(dy[r + i]) - dot));
+  }
+}
+
 // Max-subtracted softmax over each row (reference §7.5).
 template <class T>
 void softmax_rows(float* data, Dim size, Dim last_dim, bool log) {
@@ -184,6 +272,24 @@ void apply_activation(KernelPath path, Activation activation, float* data, Dim s
   }
   dispatch_fast(activation, data, size,
                 std::make_index_sequence<static_cast<std::size_t>(Activation::kHardTanh) + 1>{});
+}
+
+void activation_backward(KernelPath path, Activation activation, const float* z, const float* y,
+                         const float* dy, float* dz, Dim size, Dim last_dim) {
+  const bool log = activation == Activation::kLogSoftmax;
+  if (activation == Activation::kSoftmax || log) {
+    if (path == KernelPath::kReference)
+      softmax_backward_rows<double>(y, dy, dz, size, last_dim, log);
+    else
+      softmax_backward_rows<float>(y, dy, dz, size, last_dim, log);
+    return;
+  }
+  if (path == KernelPath::kReference) {
+    for (Dim i = 0; i < size; ++i)
+      dz[i] = float(double(dy[i]) * derivative<double>(activation, z[i], y[i]));
+    return;
+  }
+  for (Dim i = 0; i < size; ++i) dz[i] = dy[i] * derivative<float>(activation, z[i], y[i]);
 }
 
 }  // namespace stride::kernels

@@ -46,4 +46,10 @@ Activation activation_from_name(const std::string& name);
 // work over rows of `last_dim` values (Keras's axis=-1).
 void apply_activation(KernelPath path, Activation activation, float* data, Dim size, Dim last_dim);
 
+// The gradient through `activation`: given the values before (z) and after
+// (y) it and dL/dy, writes dL/dz (which may alias dy). Softmax and
+// log_softmax work over rows of `last_dim` values.
+void activation_backward(KernelPath path, Activation activation, const float* z, const float* y,
+                         const float* dy, float* dz, Dim size, Dim last_dim);
+
 }  // namespace stride::kernels

@@ -1,6 +1,8 @@
 // Activation layers: Activation, ReLU, LeakyReLU, Softmax, ELU (identity on
 // shapes, no weights) and PReLU, whose learned slope `alpha` has the input's
 // shape without the batch dim, with every shared axis set to 1.
+#include "kernels/activation.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -17,12 +19,15 @@ namespace {
 using Normalize = void (*)(const Config& c, Json& out);
 // Applies the layer's function in place to a copy of its input.
 using Apply = void (*)(const Config& c, Tensor& values, const CallOptions& options);
+// Writes dL/d(input) given the recorded call and dL/d(output).
+using Gradient = void (*)(const Config& c, const Tape& tape, const Tensor& output_grad,
+                          Tensor& input_grad, ComputePath path);
 
 // A shape-preserving, weightless activation layer.
 class ElementWise : public Layer {
  public:
-  ElementWise(Config config, Normalize normalize, Apply apply)
-      : Layer(std::move(config)), apply_(apply) {
+  ElementWise(Config config, Normalize normalize, Apply apply, Gradient gradient)
+      : Layer(std::move(config)), apply_(apply), gradient_(gradient) {
     normalize(this->config(), mutable_config());
   }
   Shape compute_output_shape(const Shape& input) const override { return input; }
@@ -34,8 +39,17 @@ class ElementWise : public Layer {
     return output;
   }
 
+ public:
+  Tensor backward(const Tape& tape, const Tensor& output_grad, std::vector<Tensor>&,
+                  ComputePath path) const override {
+    Tensor input_grad(output_grad.shape());
+    gradient_(config(), tape, output_grad, input_grad, path);
+    return input_grad;
+  }
+
  private:
   Apply apply_;
+  Gradient gradient_;
 };
 
 // A number >= 0 (None allowed only when `allow_none`), else Keras's message
@@ -109,14 +123,19 @@ void apply_elu(const Config& c, Tensor& values, const CallOptions&) {
 
 // Softmax over the `axis` list: the axes are moved last, normalized as one
 // row, and moved back.
-void apply_softmax(const Config& c, Tensor& values, const CallOptions& options) {
-  const Dim rank = Dim(values.rank());
+// The `axis` list resolved against the rank, sorted, without repeats.
+std::vector<std::size_t> softmax_axes(const Config& c, std::size_t rank) {
   std::vector<std::size_t> axes;
   for (Dim axis : c.int_list("axis")) {
-    const auto a = static_cast<std::size_t>(axis < 0 ? axis + rank : axis);
+    const auto a = static_cast<std::size_t>(axis < 0 ? axis + Dim(rank) : axis);
     if (std::find(axes.begin(), axes.end(), a) == axes.end()) axes.push_back(a);
   }
   std::sort(axes.begin(), axes.end());
+  return axes;
+}
+
+void apply_softmax(const Config& c, Tensor& values, const CallOptions& options) {
+  const std::vector<std::size_t> axes = softmax_axes(c, values.rank());
   AxesLast moved = move_axes_last(values, axes);
   Tensor rows = moved.rows.clone();
   activate("softmax", rows, options);
@@ -124,9 +143,52 @@ void apply_softmax(const Config& c, Tensor& values, const CallOptions& options) 
   std::copy(result.begin(), result.end(), values.begin());
 }
 
+void activation_gradient(const Config& c, const Tape& tape, const Tensor& dy, Tensor& dx,
+                         ComputePath path) {
+  if (dx.empty()) return;
+  kernels::activation_backward(path, kernels::activation_from_name(c.activation()),
+                               tape.input.data(), tape.output.data(), dy.data(), dx.data(),
+                               dx.size(), dx.shape().back());
+}
+
+void relu_gradient(const Config& c, const Tape& tape, const Tensor& dy, Tensor& dx, ComputePath) {
+  const float max_value = c.is_null("max_value") ? INFINITY : float(c.number("max_value"));
+  const float slope = float(c.number("negative_slope")), threshold = float(c.number("threshold"));
+  const Tensor& x = tape.input;
+  for (Dim i = 0; i < dx.size(); ++i)
+    dx[i] = x[i] >= max_value ? 0.0f : x[i] >= threshold ? dy[i] : slope * dy[i];
+}
+
+void leaky_relu_gradient(const Config& c, const Tape& tape, const Tensor& dy, Tensor& dx,
+                         ComputePath) {
+  const float slope = float(c.number("negative_slope"));
+  for (Dim i = 0; i < dx.size(); ++i) dx[i] = tape.input[i] >= 0.0f ? dy[i] : slope * dy[i];
+}
+
+void elu_gradient(const Config& c, const Tape& tape, const Tensor& dy, Tensor& dx, ComputePath) {
+  const float alpha = float(c.number("alpha"));
+  for (Dim i = 0; i < dx.size(); ++i)
+    dx[i] = tape.input[i] > 0.0f ? dy[i] : alpha * std::exp(tape.input[i]) * dy[i];
+}
+
+// The same axes moved last as in apply_softmax, rows through the softmax gradient.
+void softmax_gradient(const Config& c, const Tape& tape, const Tensor& dy, Tensor& dx,
+                      ComputePath path) {
+  const std::vector<std::size_t> axes = softmax_axes(c, tape.output.rank());
+  const AxesLast y = move_axes_last(tape.output, axes);
+  const AxesLast g = move_axes_last(dy, axes);
+  Tensor rows(g.rows.shape());
+  if (!rows.empty())
+    kernels::activation_backward(path, kernels::Activation::kSoftmax, y.rows.data(), y.rows.data(),
+                                 g.rows.data(), rows.data(), rows.size(), rows.dim(1));
+  const Tensor result = restore_axes(g, rows);
+  std::copy(result.begin(), result.end(), dx.begin());
+}
+
 class Softmax : public ElementWise {
  public:
-  explicit Softmax(const Config& c) : ElementWise(c, normalize_softmax, apply_softmax) {}
+  explicit Softmax(const Config& c)
+      : ElementWise(c, normalize_softmax, apply_softmax, softmax_gradient) {}
   Shape compute_output_shape(const Shape& input) const override {
     const Dim rank = static_cast<Dim>(input.size());
     for (Dim axis : config().int_list("axis"))
@@ -180,25 +242,26 @@ class PReLU : public Layer {
   Tensor forward(const Tensor& input, const CallOptions&) const override {
     Tensor output = input.clone();
     const Tensor& alpha = weight("alpha");
-    const std::size_t rank = input.rank();
-    // Strides into alpha per input axis; 0 along the batch and shared axes.
-    std::vector<Dim> stride(rank, 0);
-    Dim s = 1;
-    for (std::size_t i = rank; i-- > 1;) {
-      stride[i] = alpha.dim(i - 1) == 1 ? 0 : s;
-      s *= alpha.dim(i - 1);
-    }
-    std::vector<Dim> index(rank, 0);
-    for (float& x : output) {
-      Dim a = 0;
-      for (std::size_t i = 1; i < rank; ++i) a += index[i] * stride[i];
-      if (x < 0.0f) x *= alpha[a];
-      for (std::size_t i = rank; i-- > 0;) {
-        if (++index[i] < input.dim(i)) break;
-        index[i] = 0;
-      }
-    }
+    for_each_broadcast(input.shape(), alpha.shape(), [&](Dim i, Dim a) {
+      if (output[i] < 0.0f) output[i] *= alpha[a];
+    });
     return output;
+  }
+
+ public:
+  Tensor backward(const Tape& tape, const Tensor& output_grad, std::vector<Tensor>& weight_grads,
+                  ComputePath) const override {
+    const Tensor& x = tape.input;
+    const Tensor& alpha = weight("alpha");
+    Tensor input_grad(x.shape());
+    Tensor& alpha_grad = weight_grads.at(0);
+    alpha_grad.fill(0.0f);
+    for_each_broadcast(x.shape(), alpha.shape(), [&](Dim i, Dim a) {
+      const bool negative = x[i] < 0.0f;
+      input_grad[i] = negative ? alpha[a] * output_grad[i] : output_grad[i];
+      if (negative) alpha_grad[a] += x[i] * output_grad[i];
+    });
+    return input_grad;
   }
 
  private:
@@ -211,9 +274,9 @@ class PReLU : public Layer {
   std::vector<Dim> shared_axes_;
 };
 
-template <Normalize N, Apply A>
+template <Normalize N, Apply A, Gradient G>
 std::unique_ptr<Layer> make_element_wise(const Config& c) {
-  return std::make_unique<ElementWise>(c, N, A);
+  return std::make_unique<ElementWise>(c, N, A, G);
 }
 
 std::unique_ptr<Layer> make_softmax(const Config& c) {
@@ -228,18 +291,18 @@ std::unique_ptr<Layer> make_prelu(const Config& c) {
 void register_activation(LayerRegistry& r) {
   r.add({"Activation",
          {{"activation", nullptr, true}},
-         make_element_wise<normalize_activation, apply_activation>,
+         make_element_wise<normalize_activation, apply_activation, activation_gradient>,
          {}});
   r.add({"ReLU",
          {{"max_value", nullptr}, {"negative_slope", 0.0}, {"threshold", 0.0}},
-         make_element_wise<normalize_relu, apply_relu>,
+         make_element_wise<normalize_relu, apply_relu, relu_gradient>,
          {}});
   r.add({"LeakyReLU",
          {{"negative_slope", 0.3}, {"alpha", nullptr}},
-         make_element_wise<normalize_leaky_relu, apply_leaky_relu>,
+         make_element_wise<normalize_leaky_relu, apply_leaky_relu, leaky_relu_gradient>,
          {}});
   r.add({"Softmax", {{"axis", -1}}, make_softmax, {}});
-  r.add({"ELU", {{"alpha", 1.0}}, make_element_wise<normalize_elu, apply_elu>, {}});
+  r.add({"ELU", {{"alpha", 1.0}}, make_element_wise<normalize_elu, apply_elu, elu_gradient>, {}});
   r.add({"PReLU",
          {{"alpha_initializer", "zeros"},
           {"alpha_regularizer", nullptr},

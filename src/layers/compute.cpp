@@ -6,6 +6,13 @@
 
 namespace stride::layers {
 
+Shape channels_last_shape(const Shape& s) {
+  Shape out{s[0]};
+  out.insert(out.end(), s.begin() + 2, s.end());
+  out.push_back(s[1]);
+  return out;
+}
+
 kernels::Spatial spatial3(const std::vector<Dim>& dims, Dim fill) {
   kernels::Spatial s{fill, fill, fill};
   std::copy(dims.begin(), dims.end(), s.begin() + (3 - dims.size()));
@@ -87,10 +94,50 @@ Tensor restore_axes(const AxesLast& a, const Tensor& rows) {
   return a.restore.empty() ? moved : kernels::transpose(moved, a.restore);
 }
 
+Tensor convolve_backward(const Tensor& input, const Tensor& output_grad, const Window& window,
+                         Dim groups, const float* kernel, float* kernel_grad, float* bias_grad,
+                         ComputePath path) {
+  kernels::ConvGeometry g = conv_geometry(input.shape(), output_grad.shape(), window);
+  g.groups = groups;
+  Tensor input_grad(input.shape());
+  kernels::conv_backward_input(path, g, output_grad.data(), kernel, input_grad.data());
+  kernels::conv_backward_kernel(path, g, input.data(), output_grad.data(), kernel_grad, bias_grad);
+  return input_grad;
+}
+
 void activate(const std::string& activation, Tensor& values, const CallOptions& options) {
   if (activation == "linear" || values.empty()) return;
   kernels::apply_activation(options.path, kernels::activation_from_name(activation), values.data(),
                             values.size(), values.shape().back());
+}
+
+Tensor activated(const std::string& activation, Tensor z, const CallOptions& options) {
+  if (activation == "linear") return z;
+  if (options.tape) options.tape->saved.push_back(z.clone());
+  activate(activation, z, options);
+  return z;
+}
+
+Tensor activation_grad(const std::string& activation, const Tape& tape, const Tensor& output_grad,
+                       ComputePath path) {
+  if (activation == "linear") return output_grad;
+  Tensor dz(output_grad.shape());
+  if (!dz.empty())
+    kernels::activation_backward(path, kernels::activation_from_name(activation),
+                                 tape.saved.back().data(), tape.output.data(), output_grad.data(),
+                                 dz.data(), dz.size(), dz.shape().back());
+  return dz;
+}
+
+std::vector<Dim> broadcast_strides(const Shape& full, const Shape& part) {
+  std::vector<Dim> stride(full.size(), 0);
+  Dim s = 1;
+  for (std::size_t k = part.size(); k-- > 0;) {
+    const std::size_t a = full.size() - part.size() + k;
+    stride[a] = part[k] == 1 ? 0 : s;
+    s *= part[k];
+  }
+  return stride;
 }
 
 }  // namespace stride::layers

@@ -18,6 +18,9 @@ Tensor in_channels_last(const Tensor& input, bool channels_first, ChannelsLastOp
   return kernels::to_channels_first(op(kernels::to_channels_last(input)));
 }
 
+// (batch, C, spatial...) -> (batch, spatial..., C), shapes only.
+Shape channels_last_shape(const Shape& channels_first);
+
 // A 1D/2D window's values right-aligned into the kernels' 3D (depth, height,
 // width), the leading entries `fill`.
 kernels::Spatial spatial3(const std::vector<Dim>& dims, Dim fill);
@@ -49,7 +52,44 @@ AxesLast move_axes_last(const Tensor& input, const std::vector<std::size_t>& axe
 // `rows` (shaped like a.rows) back in the original axis order.
 Tensor restore_axes(const AxesLast& a, const Tensor& rows);
 
+// The gradients of convolve(): writes dL/dkernel (and dL/dbias when
+// bias_grad is set) and returns dL/dinput, all channels_last.
+Tensor convolve_backward(const Tensor& input, const Tensor& output_grad, const Window& window,
+                         Dim groups, const float* kernel, float* kernel_grad, float* bias_grad,
+                         ComputePath path);
+
 // Applies a Keras activation by name in place, over the last axis for softmax.
 void activate(const std::string& activation, Tensor& values, const CallOptions& options);
+
+// A layer's fused activation (Conv2D(..., activation='relu')): applies it to
+// the pre-activation values z and, when training, keeps z as the last entry
+// of tape.saved for activation_grad (so it is the last thing forward saves).
+Tensor activated(const std::string& activation, Tensor z, const CallOptions& options);
+// dL/dz from dL/d(output) through the fused activation recorded by activated().
+Tensor activation_grad(const std::string& activation, const Tape& tape, const Tensor& output_grad,
+                       ComputePath path);
+
+// For each axis of `full`, the stride into a tensor of shape `part` that
+// broadcasts against it (size-1 axes of `part` get stride 0); `part` may have
+// fewer axes, aligned to the right, as NumPy broadcasts.
+std::vector<Dim> broadcast_strides(const Shape& full, const Shape& part);
+// Calls f(i, j) for every element i of `full` with j its element of `part`.
+template <class F>
+void for_each_broadcast(const Shape& full, const Shape& part, F&& f) {
+  const std::vector<Dim> stride = broadcast_strides(full, part);
+  std::vector<Dim> index(full.size(), 0);
+  Dim total = 1;
+  for (Dim d : full) total *= d;
+  Dim j = 0;
+  for (Dim i = 0; i < total; ++i) {
+    f(i, j);
+    for (std::size_t a = full.size(); a-- > 0;) {
+      j += stride[a];
+      if (++index[a] < full[a]) break;
+      j -= stride[a] * full[a];
+      index[a] = 0;
+    }
+  }
+}
 
 }  // namespace stride::layers

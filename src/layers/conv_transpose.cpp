@@ -116,30 +116,51 @@ class ConvTranspose : public Layer {
 
   Tensor forward(const Tensor& input, const CallOptions& options) const override {
     Tensor output = in_channels_last(input, channels_first_, [&](const Tensor& x) {
-      const std::vector<Dim> in = spatial_dims(x.shape(), false);
-      std::vector<Dim> out, pad(rank_, 0);
-      for (std::size_t i = 0; i < rank_; ++i) {
-        const Dim k_eff = effective_kernel(window_.kernel[i], window_.dilation[i]);
-        out.push_back(deconv_output_length(in[i], window_.kernel[i], window_.padding,
-                                           output_padding(i), window_.strides[i],
-                                           window_.dilation[i]));
-        // SAME pads as the forward convolution that maps `out` back to `in`
-        // (reference §7.1).
-        if (window_.padding == Padding::kSame)
-          pad[i] = std::max<Dim>((in[i] - 1) * window_.strides[i] + k_eff - out[i], 0) / 2;
-      }
+      const kernels::ConvGeometry g = geometry(x.shape());
+      const std::vector<Dim> out(g.output.end() - rank_, g.output.end());
       Tensor y(make_shape(x.dim(0), out, filters_, false));
-      kernels::ConvGeometry g = conv_geometry(x.shape(), y.shape(), window_);
-      g.pad_before = spatial3(pad, 0);
       kernels::conv_transpose_forward(options.path, g, x.data(), weight("kernel").data(),
                                       use_bias_ ? weight("bias").data() : nullptr, y.data());
       return y;
     });
-    activate(activation_, output, options);
-    return output;
+    return activated(activation_, std::move(output), options);
+  }
+
+ public:
+  Tensor backward(const Tape& tape, const Tensor& output_grad, std::vector<Tensor>& weight_grads,
+                  ComputePath path) const override {
+    const Tensor dz = activation_grad(activation_, tape, output_grad, path);
+    const Tensor x = channels_first_ ? kernels::to_channels_last(tape.input) : tape.input;
+    const Tensor dy = channels_first_ ? kernels::to_channels_last(dz) : dz;
+    const kernels::ConvGeometry g = geometry(x.shape());
+    Tensor dx(x.shape());
+    kernels::conv_transpose_backward_input(path, g, dy.data(), weight("kernel").data(), dx.data());
+    kernels::conv_transpose_backward_kernel(path, g, x.data(), dy.data(), weight_grads.at(0).data(),
+                                            use_bias_ ? weight_grads.at(1).data() : nullptr);
+    return channels_first_ ? kernels::to_channels_first(dx) : dx;
   }
 
  private:
+  // The kernels' geometry for a channels_last input: output lengths from
+  // deconv_output_length; SAME pads as the forward convolution that maps the
+  // output back to the input (reference §7.1).
+  kernels::ConvGeometry geometry(const Shape& input) const {
+    const std::vector<Dim> in = spatial_dims(input, false);
+    std::vector<Dim> out, pad(rank_, 0);
+    for (std::size_t i = 0; i < rank_; ++i) {
+      const Dim k_eff = effective_kernel(window_.kernel[i], window_.dilation[i]);
+      out.push_back(deconv_output_length(in[i], window_.kernel[i], window_.padding,
+                                         output_padding(i), window_.strides[i],
+                                         window_.dilation[i]));
+      if (window_.padding == Padding::kSame)
+        pad[i] = std::max<Dim>((in[i] - 1) * window_.strides[i] + k_eff - out[i], 0) / 2;
+    }
+    kernels::ConvGeometry g =
+        conv_geometry(input, make_shape(input[0], out, filters_, false), window_);
+    g.pad_before = spatial3(pad, 0);
+    return g;
+  }
+
   std::optional<Dim> output_padding(std::size_t i) const {
     if (output_padding_.empty()) return std::nullopt;
     return output_padding_[i];

@@ -99,6 +99,21 @@ class Cropping : public Layer {
     });
   }
 
+ public:
+  // The gradient is the output gradient placed back, zeros where cropped.
+  Tensor backward(const Tape& tape, const Tensor& output_grad, std::vector<Tensor>&,
+                  ComputePath) const override {
+    return in_channels_last(output_grad, channels_first_, [&](const Tensor& dy) {
+      const Shape in_shape =
+          channels_first_ ? channels_last_shape(tape.input.shape()) : tape.input.shape();
+      std::vector<Dim> before;
+      for (std::size_t i = 0; i < rank_; ++i) before.push_back(crops_[i].before);
+      Tensor dx(in_shape);
+      copy_box(dy, dx, std::vector<Dim>(rank_, 0), before, spatial_dims(dy.shape(), false));
+      return dx;
+    });
+  }
+
  private:
   std::size_t rank_;
   std::vector<SidePair> crops_;

@@ -124,8 +124,47 @@ class Dense : public Layer {
     const Tensor kernel = effective_kernel(options.path);
     kernels::gemm(options.path, rows, units_, d, input.data(), d, kernel.data(), units_,
                   output.data(), units_, /*accumulate=*/use_bias_);
-    activate(activation_, output, options);
-    return output;
+    return activated(activation_, std::move(output), options);
+  }
+
+ public:
+  // With X (rows, d) and dZ (rows, units): dX = dZ W^T, dW = X^T dZ,
+  // db = column sums of dZ. With LoRA, dA = scale dW B^T and dB = scale A^T dW.
+  Tensor backward(const Tape& tape, const Tensor& output_grad, std::vector<Tensor>& weight_grads,
+                  ComputePath path) const override {
+    using kernels::Transpose;
+    const Tensor dz = activation_grad(activation_, tape, output_grad, path);
+    const Tensor& x = tape.input;
+    const Dim d = x.shape().back();
+    const Dim rows = d ? x.size() / d : 0;
+    const Tensor kernel = effective_kernel(path);
+    Tensor dx(x.shape());
+    kernels::gemm(path, Transpose::kNo, Transpose::kYes, rows, d, units_, dz.data(), units_,
+                  kernel.data(), units_, dx.data(), d, false);
+    Tensor& dkernel = weight_grads.at(0);
+    kernels::gemm(path, Transpose::kYes, Transpose::kNo, d, units_, rows, x.data(), d, dz.data(),
+                  units_, dkernel.data(), units_, false);
+    std::size_t next = 1;
+    if (use_bias_) {
+      Tensor& dbias = weight_grads.at(next++);
+      dbias.fill(0.0f);
+      for (Dim r = 0; r < rows; ++r)
+        for (Dim u = 0; u < units_; ++u) dbias[u] += dz[r * units_ + u];
+    }
+    if (lora_rank_ > 0) {
+      const float scale = lora_scale();
+      const Tensor& a = weight("lora_kernel_a");
+      const Tensor& b = weight("lora_kernel_b");
+      Tensor& da = weight_grads.at(next++);
+      Tensor& db = weight_grads.at(next++);
+      kernels::gemm(path, Transpose::kNo, Transpose::kYes, d, lora_rank_, units_, dkernel.data(),
+                    units_, b.data(), units_, da.data(), lora_rank_, false);
+      kernels::gemm(path, Transpose::kYes, Transpose::kNo, lora_rank_, units_, d, a.data(),
+                    lora_rank_, dkernel.data(), units_, db.data(), units_, false);
+      for (float& v : da) v *= scale;
+      for (float& v : db) v *= scale;
+    }
+    return dx;
   }
 
  private:
@@ -138,9 +177,13 @@ class Dense : public Layer {
     Tensor product(kernel.shape());
     kernels::gemm(path, kernel.dim(0), units_, lora_rank_, a.data(), lora_rank_,
                   weight("lora_kernel_b").data(), units_, product.data(), units_, false);
-    const float scale = float(config().json().at("lora_alpha").get<double>() / double(lora_rank_));
+    const float scale = lora_scale();
     for (Dim i = 0; i < sum.size(); ++i) sum[i] += scale * product[i];
     return sum;
+  }
+
+  float lora_scale() const {
+    return float(config().json().at("lora_alpha").get<double>() / double(lora_rank_));
   }
 
   // kernel + bias (without the LoRA factors); overflow was ruled out by

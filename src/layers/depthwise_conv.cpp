@@ -93,8 +93,19 @@ class DepthwiseConv : public Layer {
                       weight("depthwise_kernel").data(),
                       use_bias_ ? weight("bias").data() : nullptr, options.path);
     });
-    activate(activation_, output, options);
-    return output;
+    return activated(activation_, std::move(output), options);
+  }
+
+ public:
+  Tensor backward(const Tape& tape, const Tensor& output_grad, std::vector<Tensor>& weight_grads,
+                  ComputePath path) const override {
+    const Tensor dz = activation_grad(activation_, tape, output_grad, path);
+    const Tensor x = channels_first_ ? kernels::to_channels_last(tape.input) : tape.input;
+    const Tensor dx = convolve_backward(
+        x, channels_first_ ? kernels::to_channels_last(dz) : dz, window_, x.shape().back(),
+        weight("depthwise_kernel").data(), weight_grads.at(0).data(),
+        use_bias_ ? weight_grads.at(1).data() : nullptr, path);
+    return channels_first_ ? kernels::to_channels_first(dx) : dx;
   }
 
  private:

@@ -2,7 +2,9 @@
 // shapes, no weights. The spatial variants take inputs of exactly rank 3/4/5.
 #include <fmt/format.h>
 
+#include "compute.hpp"
 #include "families.hpp"
+#include "stride/random.hpp"
 
 namespace stride::layers {
 
@@ -53,13 +55,58 @@ class Dropout : public Layer {
   }
 
  protected:
-  // Inference is the identity (reference §7.5).
+  // Inference is the identity; training is inverted dropout (reference
+  // §7.5): kept values scaled by 1 / (1 - rate), one draw per element of the
+  // noise shape, broadcast over the rest. The mask (0 or the scale) is kept
+  // for backward.
   Tensor forward(const Tensor& input, const CallOptions& options) const override {
-    if (options.training) fail("training-mode dropout is not implemented yet");
-    return input;
+    if (!options.training || rate_ == 0.0) {
+      if (options.tape) options.tape->saved.push_back(Tensor());  // identity
+      return input;
+    }
+    if (!options.random) fail("training-mode dropout needs a random generator");
+    Tensor mask(noise_shape(input.shape()));
+    const float scale = rate_ >= 1.0 ? 0.0f : float(1.0 / (1.0 - rate_));
+    for (float& m : mask) m = options.random->uniform() >= rate_ ? scale : 0.0f;
+    Tensor output(input.shape());
+    for_each_broadcast(input.shape(), mask.shape(),
+                       [&](Dim i, Dim j) { output[i] = input[i] * mask[j]; });
+    if (options.tape) options.tape->saved.push_back(mask);
+    return output;
+  }
+
+  Tensor backward(const Tape& tape, const Tensor& output_grad, std::vector<Tensor>&,
+                  ComputePath) const override {
+    const Tensor& mask = tape.saved.at(0);
+    if (mask.rank() == 0) return output_grad;
+    Tensor input_grad(output_grad.shape());
+    for_each_broadcast(output_grad.shape(), mask.shape(),
+                       [&](Dim i, Dim j) { input_grad[i] = output_grad[i] * mask[j]; });
+    return input_grad;
   }
 
  private:
+  // Plain Dropout: noise_shape with None taken from the input (default: the
+  // input's shape). Spatial: one draw per sample and channel.
+  Shape noise_shape(const Shape& input) const {
+    Shape noise = input;
+    if (spatial_rank_ > 0) {
+      const bool first = spatial_rank_ > 1 && config().channels_first();
+      for (std::size_t a = 1; a < input.size(); ++a)
+        if (a != (first ? 1 : input.size() - 1)) noise[a] = 1;
+      return noise;
+    }
+    const Json& v = config().json().at("noise_shape");
+    if (v.is_array() && v.size() == input.size())
+      for (std::size_t a = 0; a < input.size(); ++a)
+        if (!v[a].is_null()) noise[a] = v[a].get<Dim>();
+    for (std::size_t a = 0; a < input.size(); ++a)
+      if (noise[a] != 1 && noise[a] != input[a])
+        fail(fmt::format("noise_shape {} does not broadcast to the input shape {}",
+                         shape_to_python(noise), shape_to_python(input)));
+    return noise;
+  }
+
   // Keras 3 (dropout.py, _validate_noise_shape): a tuple of positive ints or None.
   static void check_noise_shape(const Config& c) {
     const Json& v = c.json().at("noise_shape");

@@ -53,19 +53,35 @@ class GlobalPooling : public Layer {
   // size 1 the channels_last result has the memory order of either format.
   Tensor forward(const Tensor& input, const CallOptions& options) const override {
     const Tensor x = channels_first_ ? kernels::to_channels_last(input) : input;
-    const std::vector<Dim> spatial = spatial_dims(x.shape(), false);
-    kernels::PoolGeometry g;
-    g.batch = x.dim(0);
-    g.channels = x.shape().back();
-    g.input = g.window = spatial3(spatial, 1);
     Tensor y(compute_output_shape(input.shape()));
-    kernels::pool_forward(options.path,
-                          max_ ? kernels::PoolKind::kMax : kernels::PoolKind::kAverage, g, x.data(),
-                          y.data());
+    kernels::pool_forward(options.path, kind(), geometry(x.shape()), x.data(), y.data());
     return y;
   }
 
+ public:
+  // The output gradient has the memory order of (batch, 1..., channels).
+  Tensor backward(const Tape& tape, const Tensor& output_grad, std::vector<Tensor>&,
+                  ComputePath path) const override {
+    const Tensor x = channels_first_ ? kernels::to_channels_last(tape.input) : tape.input;
+    Tensor dx(x.shape());
+    kernels::pool_backward(path, kind(), geometry(x.shape()), x.data(), output_grad.data(),
+                           dx.data());
+    return channels_first_ ? kernels::to_channels_first(dx) : dx;
+  }
+
  private:
+  kernels::PoolKind kind() const {
+    return max_ ? kernels::PoolKind::kMax : kernels::PoolKind::kAverage;
+  }
+
+  kernels::PoolGeometry geometry(const Shape& channels_last_input) const {
+    kernels::PoolGeometry g;
+    g.batch = channels_last_input[0];
+    g.channels = channels_last_input.back();
+    g.input = g.window = spatial3(spatial_dims(channels_last_input, false), 1);
+    return g;
+  }
+
   std::size_t rank_;
   bool max_;
   bool channels_first_ = false, keepdims_ = false;

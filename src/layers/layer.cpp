@@ -130,12 +130,18 @@ Tensor Layer::call(const Tensor& input, const CallOptions& options) const {
                      shape_to_python(input.shape()), shape_to_python(input_shape_)));
   if (weight_values_.size() != weights_.size())
     fail("the layer's weights have no values (initialize or load them first)");
+  if (options.tape) *options.tape = Tape{input, Tensor(), {}};
   Tensor output = forward(input, options);
   if (output.shape() != compute_output_shape(input.shape()))
     fail(fmt::format("internal error: output shape {} differs from the shape rule's {}",
                      shape_to_python(output.shape()),
                      shape_to_python(compute_output_shape(input.shape()))));
+  if (options.tape) options.tape->output = output;
   return output;
+}
+
+Tensor Layer::backward(const Tape&, const Tensor&, std::vector<Tensor>&, ComputePath) const {
+  fail("backward is not implemented for this layer yet");
 }
 
 Tensor Layer::forward(const Tensor&, const CallOptions&) const {

@@ -62,6 +62,11 @@ std::string axes_text(const std::vector<Dim>& axes) {
   return python_repr(Json(axes));
 }
 
+// Copies double accumulators into a gradient tensor of the same size.
+void fill_from(Tensor& target, const std::vector<double>& values) {
+  for (std::size_t i = 0; i < values.size(); ++i) target[Dim(i)] = float(values[i]);
+}
+
 // Shared by both layers: `axis` as an int or a list of ints.
 class Normalization : public Layer {
  public:
@@ -186,18 +191,30 @@ class BatchNormalization : public Normalization {
   // Inference (reference §7.3): inv = gamma / sqrt(moving_variance + eps),
   // y = x * inv + (beta - moving_mean * inv), per feature of the axes.
   Tensor forward(const Tensor& input, const CallOptions& options) const override {
-    if (options.training) fail("training-mode batch normalization is not implemented yet");
-    std::vector<std::size_t> axes = resolved_axes(input.shape(), true);
-    std::sort(axes.begin(), axes.end());  // the weights' C order
-    const AxesLast a = move_axes_last(input, axes);
+    const AxesLast a = move_axes_last(input, feature_axes(input.shape()));
     const Dim rows = a.rows.dim(0), features = a.rows.dim(1);
-    const float eps = float(config().number("epsilon"));
-    const Tensor& mean = weight("moving_mean");
-    const Tensor& variance = weight("moving_variance");
+    const double eps = config().number("epsilon");
+    Tensor moving_mean = weight("moving_mean"), moving_variance = weight("moving_variance");
+    // Batch statistics only when training a trainable layer (Keras 3).
+    const bool batch_stats = options.training && trainable();
+    std::vector<double> mean(features), variance(features);
+    if (batch_stats) {
+      batch_moments(a.rows, mean, variance);
+      const double momentum = config().number("momentum");
+      for (Dim f = 0; f < features; ++f) {
+        moving_mean[f] = float(moving_mean[f] * momentum + mean[f] * (1.0 - momentum));
+        moving_variance[f] = float(moving_variance[f] * momentum + variance[f] * (1.0 - momentum));
+      }
+    } else {
+      for (Dim f = 0; f < features; ++f) mean[f] = moving_mean[f], variance[f] = moving_variance[f];
+    }
+    // inv = gamma / sqrt(var + eps); y = x * inv + (beta - mean * inv).
+    Tensor inv_std({features});
     std::vector<float> inv(features), shift(features);
     for (Dim f = 0; f < features; ++f) {
-      inv[f] = (scale_ ? weight("gamma")[f] : 1.0f) / std::sqrt(variance[f] + eps);
-      shift[f] = (center_ ? weight("beta")[f] : 0.0f) - mean[f] * inv[f];
+      inv_std[f] = float(1.0 / std::sqrt(variance[f] + eps));
+      inv[f] = (scale_ ? weight("gamma")[f] : 1.0f) * inv_std[f];
+      shift[f] = float((center_ ? weight("beta")[f] : 0.0f) - mean[f] * inv[f]);
     }
     Tensor out(a.rows.shape());
     for (Dim r = 0; r < rows; ++r) {
@@ -205,10 +222,82 @@ class BatchNormalization : public Normalization {
       float* y = out.data() + r * features;
       for (Dim f = 0; f < features; ++f) y[f] = x[f] * inv[f] + shift[f];
     }
+    if (options.tape) {
+      Tensor used_mean({features});
+      for (Dim f = 0; f < features; ++f) used_mean[f] = float(mean[f]);
+      options.tape->saved = {used_mean, inv_std, Tensor({batch_stats ? 1 : 0})};
+    }
     return restore_axes(a, out);
   }
 
+ public:
+  // With batch statistics the mean and variance depend on x:
+  // dx = inv / N * (N dy - sum dy - xhat sum(dy xhat)); with moving
+  // statistics dx = dy * inv. dgamma = sum dy xhat, dbeta = sum dy.
+  Tensor backward(const Tape& tape, const Tensor& output_grad, std::vector<Tensor>& weight_grads,
+                  ComputePath) const override {
+    const std::vector<std::size_t> axes = feature_axes(tape.input.shape());
+    const AxesLast x = move_axes_last(tape.input, axes);
+    const AxesLast dy = move_axes_last(output_grad, axes);
+    const Dim rows = x.rows.dim(0), features = x.rows.dim(1);
+    const Tensor &mean = tape.saved.at(0), &inv_std = tape.saved.at(1);
+    const bool batch_stats = tape.saved.at(2).size() == 1;
+    std::vector<double> sum_dy(features, 0.0), sum_dy_xhat(features, 0.0);
+    for (Dim r = 0; r < rows; ++r)
+      for (Dim f = 0; f < features; ++f) {
+        const double g = dy.rows[r * features + f];
+        sum_dy[f] += g;
+        sum_dy_xhat[f] += g * (x.rows[r * features + f] - mean[f]) * inv_std[f];
+      }
+    Tensor dx(x.rows.shape());
+    for (Dim r = 0; r < rows; ++r)
+      for (Dim f = 0; f < features; ++f) {
+        const double gamma = scale_ ? weight("gamma")[f] : 1.0;
+        const double g = dy.rows[r * features + f];
+        const double xhat = (x.rows[r * features + f] - mean[f]) * inv_std[f];
+        dx[r * features + f] = batch_stats
+                                   ? float(gamma * inv_std[f] / double(rows) *
+                                           (double(rows) * g - sum_dy[f] - xhat * sum_dy_xhat[f]))
+                                   : float(gamma * inv_std[f] * g);
+      }
+    std::size_t w = 0;
+    if (scale_) fill_from(weight_grads.at(w++), sum_dy_xhat);
+    if (center_) fill_from(weight_grads.at(w++), sum_dy);
+    for (; w < weight_grads.size(); ++w) weight_grads[w].fill(0.0f);  // moving statistics
+    return restore_axes(dy, dx);
+  }
+
  private:
+  std::vector<std::size_t> feature_axes(const Shape& input) const {
+    std::vector<std::size_t> axes = resolved_axes(input, true);
+    std::sort(axes.begin(), axes.end());  // the weights' C order
+    return axes;
+  }
+
+  bool trainable() const {
+    const Json& cfg = config().json();
+    auto t = cfg.find("trainable");
+    return t == cfg.end() || !t->is_boolean() || t->get<bool>();
+  }
+
+  // Mean and biased variance of each column (Keras 3 normalizes with the
+  // biased variance and also averages it into moving_variance).
+  static void batch_moments(const Tensor& rows, std::vector<double>& mean,
+                            std::vector<double>& variance) {
+    const Dim n = rows.dim(0), features = rows.dim(1);
+    std::fill(mean.begin(), mean.end(), 0.0);
+    std::fill(variance.begin(), variance.end(), 0.0);
+    for (Dim r = 0; r < n; ++r)
+      for (Dim f = 0; f < features; ++f) mean[f] += rows[r * features + f];
+    for (double& m : mean) m /= double(std::max<Dim>(n, 1));
+    for (Dim r = 0; r < n; ++r)
+      for (Dim f = 0; f < features; ++f) {
+        const double d = rows[r * features + f] - mean[f];
+        variance[f] += d * d;
+      }
+    for (double& v : variance) v /= double(std::max<Dim>(n, 1));
+  }
+
   bool renorm_ = false;
 };
 
@@ -264,6 +353,48 @@ class LayerNormalization : public Normalization {
       }
     }
     return restore_axes(a, out);
+  }
+
+ public:
+  // Per row: xhat = (x - mean) * inv_std, y = xhat * gamma + beta;
+  // dx = inv_std / F * (F dxhat - sum dxhat - xhat sum(dxhat xhat)), dxhat = dy * gamma.
+  Tensor backward(const Tape& tape, const Tensor& output_grad, std::vector<Tensor>& weight_grads,
+                  ComputePath) const override {
+    if (rms_scaling_) fail("backward with rms_scaling=True is not implemented yet");
+    const std::vector<std::size_t> axes = resolved_axes(tape.input.shape(), true);
+    const AxesLast x = move_axes_last(tape.input, axes);
+    const AxesLast dy = move_axes_last(output_grad, axes);
+    const Dim rows = x.rows.dim(0), features = x.rows.dim(1);
+    const double eps = config().number("epsilon");
+    const float* gamma = has_gamma() ? weight("gamma").data() : nullptr;
+    std::vector<double> dgamma(features, 0.0), dbeta(features, 0.0), xhat(features),
+        dxhat(features);
+    Tensor dx(x.rows.shape());
+    for (Dim r = 0; r < rows; ++r) {
+      const float* xr = x.rows.data() + r * features;
+      const float* gr = dy.rows.data() + r * features;
+      double mean = 0, var = 0;
+      for (Dim f = 0; f < features; ++f) mean += xr[f];
+      mean /= double(features);
+      for (Dim f = 0; f < features; ++f) var += (xr[f] - mean) * (xr[f] - mean);
+      const double inv_std = 1.0 / std::sqrt(var / double(features) + eps);
+      double sum = 0, sum_xhat = 0;
+      for (Dim f = 0; f < features; ++f) {
+        xhat[f] = (xr[f] - mean) * inv_std;
+        dxhat[f] = gr[f] * (gamma ? gamma[f] : 1.0);
+        sum += dxhat[f];
+        sum_xhat += dxhat[f] * xhat[f];
+        dgamma[f] += gr[f] * xhat[f];
+        dbeta[f] += gr[f];
+      }
+      for (Dim f = 0; f < features; ++f)
+        dx[r * features + f] = float(inv_std / double(features) *
+                                     (double(features) * dxhat[f] - sum - xhat[f] * sum_xhat));
+    }
+    std::size_t w = 0;
+    if (has_gamma()) fill_from(weight_grads.at(w++), dgamma);
+    if (has_beta()) fill_from(weight_grads.at(w++), dbeta);
+    return restore_axes(dy, dx);
   }
 
  private:

@@ -76,22 +76,45 @@ class Pooling : public Layer {
  protected:
   Tensor forward(const Tensor& input, const CallOptions& options) const override {
     return in_channels_last(input, channels_first_, [&](const Tensor& x) {
-      Tensor y(make_shape(x.dim(0), windowed_dims(*this, x.shape(), false, window_),
-                          x.shape().back(), false));
-      const kernels::ConvGeometry c = conv_geometry(x.shape(), y.shape(), window_);
-      kernels::PoolGeometry g;
-      g.batch = c.batch;
-      g.channels = c.in_channels;
-      g.input = c.input;
-      g.output = c.output;
-      g.window = c.kernel;
-      g.strides = c.strides;
-      g.pad_before = c.pad_before;
-      kernels::pool_forward(options.path,
-                            max_ ? kernels::PoolKind::kMax : kernels::PoolKind::kAverage, g,
-                            x.data(), y.data());
+      Tensor y(output_shape_for(x.shape()));
+      kernels::pool_forward(options.path, kind(), geometry(x.shape(), y.shape()), x.data(),
+                            y.data());
       return y;
     });
+  }
+
+ public:
+  Tensor backward(const Tape& tape, const Tensor& output_grad, std::vector<Tensor>&,
+                  ComputePath path) const override {
+    const Tensor x = channels_first_ ? kernels::to_channels_last(tape.input) : tape.input;
+    const Tensor dy = channels_first_ ? kernels::to_channels_last(output_grad) : output_grad;
+    Tensor dx(x.shape());
+    kernels::pool_backward(path, kind(), geometry(x.shape(), dy.shape()), x.data(), dy.data(),
+                           dx.data());
+    return channels_first_ ? kernels::to_channels_first(dx) : dx;
+  }
+
+ private:
+  kernels::PoolKind kind() const {
+    return max_ ? kernels::PoolKind::kMax : kernels::PoolKind::kAverage;
+  }
+
+  // Channels_last shapes throughout.
+  Shape output_shape_for(const Shape& input) const {
+    return make_shape(input[0], windowed_dims(*this, input, false, window_), input.back(), false);
+  }
+
+  kernels::PoolGeometry geometry(const Shape& input, const Shape& output) const {
+    const kernels::ConvGeometry c = conv_geometry(input, output, window_);
+    kernels::PoolGeometry g;
+    g.batch = c.batch;
+    g.channels = c.in_channels;
+    g.input = c.input;
+    g.output = c.output;
+    g.window = c.kernel;
+    g.strides = c.strides;
+    g.pad_before = c.pad_before;
+    return g;
   }
 
  private:

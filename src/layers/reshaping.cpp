@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "compute.hpp"
 #include "families.hpp"
 #include "kernels/transpose.hpp"
 
@@ -79,6 +80,14 @@ class Flatten : public Layer {
   Tensor forward(const Tensor& input, const CallOptions&) const override {
     const Tensor x = channels_first_ && input.rank() > 2 ? kernels::to_channels_last(input) : input;
     return x.reshaped(compute_output_shape(input.shape()));
+  }
+
+  Tensor backward(const Tape& tape, const Tensor& output_grad, std::vector<Tensor>&,
+                  ComputePath) const override {
+    const Shape& in = tape.input.shape();
+    if (!(channels_first_ && in.size() > 2)) return output_grad.reshaped(in);
+    // Undo the transpose to channels_last.
+    return kernels::to_channels_first(output_grad.reshaped(channels_last_shape(in)));
   }
 
  private:
@@ -174,6 +183,11 @@ class Reshape : public Layer {
     return input.reshaped(compute_output_shape(input.shape()));
   }
 
+  Tensor backward(const Tape& tape, const Tensor& output_grad, std::vector<Tensor>&,
+                  ComputePath) const override {
+    return output_grad.reshaped(tape.input.shape());
+  }
+
  private:
   std::vector<Dim> target_;
 };
@@ -223,6 +237,14 @@ class Permute : public Layer {
     std::vector<std::size_t> axes{0};
     for (Dim d : dims_) axes.push_back(static_cast<std::size_t>(d));
     return kernels::transpose(input, axes);
+  }
+
+  Tensor backward(const Tape&, const Tensor& output_grad, std::vector<Tensor>&,
+                  ComputePath) const override {
+    std::vector<std::size_t> inverse(dims_.size() + 1, 0);
+    for (std::size_t i = 0; i < dims_.size(); ++i)
+      inverse[static_cast<std::size_t>(dims_[i])] = i + 1;
+    return kernels::transpose(output_grad, inverse);
   }
 
  private:

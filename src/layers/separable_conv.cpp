@@ -98,16 +98,39 @@ class SeparableConv : public Layer {
       const Dim channels = x.shape().back();
       const Tensor mid = convolve(*this, x, window_, channels * multiplier_, channels,
                                   weight("depthwise_kernel").data(), nullptr, options.path);
-      Window pointwise;
-      pointwise.kernel = pointwise.strides = pointwise.dilation = std::vector<Dim>(rank_, 1);
-      return convolve(*this, mid, pointwise, filters_, 1, weight("pointwise_kernel").data(),
+      if (options.tape) options.tape->saved.push_back(mid);
+      return convolve(*this, mid, pointwise_window(), filters_, 1,
+                      weight("pointwise_kernel").data(),
                       use_bias_ ? weight("bias").data() : nullptr, options.path);
     });
-    activate(activation_, output, options);
-    return output;
+    return activated(activation_, std::move(output), options);
+  }
+
+ public:
+  // Back through the 1x1 convolution (to the saved depthwise output), then
+  // through the depthwise one.
+  Tensor backward(const Tape& tape, const Tensor& output_grad, std::vector<Tensor>& weight_grads,
+                  ComputePath path) const override {
+    const Tensor dz = activation_grad(activation_, tape, output_grad, path);
+    const Tensor x = channels_first_ ? kernels::to_channels_last(tape.input) : tape.input;
+    const Tensor& mid = tape.saved.at(0);
+    const Tensor dmid = convolve_backward(mid, channels_first_ ? kernels::to_channels_last(dz) : dz,
+                                          pointwise_window(), 1, weight("pointwise_kernel").data(),
+                                          weight_grads.at(1).data(),
+                                          use_bias_ ? weight_grads.at(2).data() : nullptr, path);
+    const Tensor dx =
+        convolve_backward(x, dmid, window_, x.shape().back(), weight("depthwise_kernel").data(),
+                          weight_grads.at(0).data(), nullptr, path);
+    return channels_first_ ? kernels::to_channels_first(dx) : dx;
   }
 
  private:
+  Window pointwise_window() const {
+    Window w;
+    w.kernel = w.strides = w.dilation = std::vector<Dim>(rank_, 1);
+    return w;
+  }
+
   std::size_t rank_;
   Dim filters_ = 0, multiplier_ = 1;
   Window window_;

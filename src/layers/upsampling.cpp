@@ -105,36 +105,57 @@ class UpSampling : public Layer {
       std::vector<Dim> out;
       for (std::size_t i = 0; i < rank_; ++i) out.push_back(in[i] * size_[i]);
       Tensor y(make_shape(x.dim(0), out, x.shape().back(), false));
+      Tensor source = x;  // read only: forward walks never write to it
       if (method == "nearest")
-        repeat(x, y);
+        walk_nearest(source, y, /*backward=*/false);
       else
-        bilinear(x, y);
+        walk_bilinear(source, y, false);
       return y;
+    });
+  }
+
+ public:
+  Tensor backward(const Tape& tape, const Tensor& output_grad, std::vector<Tensor>&,
+                  ComputePath) const override {
+    const std::string method = rank_ == 2 ? config().string("interpolation") : "nearest";
+    return in_channels_last(output_grad, channels_first_, [&](const Tensor& dy) {
+      Tensor dx(channels_first_ ? channels_last_shape(tape.input.shape()) : tape.input.shape());
+      Tensor gradient = dy;  // read only: backward walks never write to it
+      if (method == "nearest")
+        walk_nearest(dx, gradient, /*backward=*/true);
+      else
+        walk_bilinear(dx, gradient, true);
+      return dx;
     });
   }
 
  private:
   // Nearest: output position o reads input position o / size on each axis.
-  void repeat(const Tensor& x, Tensor& y) const {
-    const kernels::Spatial in = spatial3(spatial_dims(x.shape(), false), 1);
-    const kernels::Spatial out = spatial3(spatial_dims(y.shape(), false), 1);
+  // Forward copies `small` into `big`; backward sums `big` (the output
+  // gradient) into `small` (the input gradient, zero-filled).
+  void walk_nearest(Tensor& small, Tensor& big, bool backward) const {
+    const kernels::Spatial in = spatial3(spatial_dims(small.shape(), false), 1);
+    const kernels::Spatial out = spatial3(spatial_dims(big.shape(), false), 1);
     const kernels::Spatial s = spatial3(size_, 1);
-    const Dim c = x.shape().back();
-    float* dst = y.data();
-    for (Dim b = 0; b < x.dim(0); ++b)
+    const Dim c = small.shape().back();
+    float* dst = big.data();
+    for (Dim b = 0; b < small.dim(0); ++b)
       for (Dim z = 0; z < out[0]; ++z)
         for (Dim r = 0; r < out[1]; ++r)
           for (Dim w = 0; w < out[2]; ++w, dst += c) {
-            const float* src =
-                x.data() + (((b * in[0] + z / s[0]) * in[1] + r / s[1]) * in[2] + w / s[2]) * c;
-            std::copy(src, src + c, dst);
+            float* src =
+                small.data() + (((b * in[0] + z / s[0]) * in[1] + r / s[1]) * in[2] + w / s[2]) * c;
+            for (Dim k = 0; k < c; ++k) backward ? void(src[k] += dst[k]) : void(dst[k] = src[k]);
           }
   }
 
   // TensorFlow's resize_bilinear with half-pixel centers (what Keras's
   // UpSampling2D calls): source = (o + 0.5) / size - 0.5, clamped neighbours.
-  void bilinear(const Tensor& x, Tensor& y) const {
-    const Dim h = x.dim(1), w = x.dim(2), c = x.dim(3), oh = y.dim(1), ow = y.dim(2);
+  // Backward scatters each output gradient to the four neighbours with the
+  // same weights.
+  void walk_bilinear(Tensor& small, Tensor& big, bool backward) const {
+    const Dim h = small.dim(1), w = small.dim(2), c = small.dim(3), oh = big.dim(1),
+              ow = big.dim(2);
     struct Tap {
       Dim low, high;
       float lerp;
@@ -150,19 +171,28 @@ class UpSampling : public Layer {
       return t;
     };
     const std::vector<Tap> ty = taps(oh, h, size_[0]), tx = taps(ow, w, size_[1]);
-    float* dst = y.data();
-    for (Dim b = 0; b < x.dim(0); ++b) {
-      const float* image = x.data() + b * h * w * c;
+    float* dst = big.data();
+    for (Dim b = 0; b < small.dim(0); ++b) {
+      float* image = small.data() + b * h * w * c;
       for (Dim r = 0; r < oh; ++r)
         for (Dim q = 0; q < ow; ++q, dst += c) {
-          const float* tl = image + (ty[r].low * w + tx[q].low) * c;
-          const float* tr = image + (ty[r].low * w + tx[q].high) * c;
-          const float* bl = image + (ty[r].high * w + tx[q].low) * c;
-          const float* br = image + (ty[r].high * w + tx[q].high) * c;
+          float* tl = image + (ty[r].low * w + tx[q].low) * c;
+          float* tr = image + (ty[r].low * w + tx[q].high) * c;
+          float* bl = image + (ty[r].high * w + tx[q].low) * c;
+          float* br = image + (ty[r].high * w + tx[q].high) * c;
+          const float lx = tx[q].lerp, ly = ty[r].lerp;
           for (Dim k = 0; k < c; ++k) {
-            const float top = tl[k] + (tr[k] - tl[k]) * tx[q].lerp;
-            const float bottom = bl[k] + (br[k] - bl[k]) * tx[q].lerp;
-            dst[k] = top + (bottom - top) * ty[r].lerp;
+            if (backward) {
+              const float g = dst[k];
+              tl[k] += g * (1 - ly) * (1 - lx);
+              tr[k] += g * (1 - ly) * lx;
+              bl[k] += g * ly * (1 - lx);
+              br[k] += g * ly * lx;
+            } else {
+              const float top = tl[k] + (tr[k] - tl[k]) * lx;
+              const float bottom = bl[k] + (br[k] - bl[k]) * lx;
+              dst[k] = top + (bottom - top) * ly;
+            }
           }
         }
     }

@@ -4,7 +4,7 @@
 
 #include "stride/config.hpp"
 #include "stride/tensor.hpp"
-#include "tensor/random.hpp"
+#include "stride/random.hpp"
 
 namespace stride {
 
