@@ -52,6 +52,10 @@ Tensor convolve(const Layer& layer, const Tensor& input, const Window& window, D
   return output;
 }
 
+namespace {
+
+// Copies a box of `extent` spatial positions (all channels) from `source` at
+// `from` to `target` at `to`, both channels_last.
 void copy_box(const Tensor& source, Tensor& target, const std::vector<Dim>& from,
               const std::vector<Dim>& to, const std::vector<Dim>& extent) {
   const kernels::Spatial in = spatial3(spatial_dims(source.shape(), false), 1);
@@ -67,6 +71,36 @@ void copy_box(const Tensor& source, Tensor& target, const std::vector<Dim>& from
                      (((b * out[0] + t[0] + z) * out[1] + t[1] + y) * out[2] + t[2]) * channels;
         std::copy(src, src + e[2] * channels, dst);
       }
+}
+
+}  // namespace
+
+Tensor pad_spatial(const Tensor& input, const std::vector<SidePair>& pads, bool channels_first) {
+  return in_channels_last(input, channels_first, [&](const Tensor& x) {
+    const std::vector<Dim> in = spatial_dims(x.shape(), false);
+    std::vector<Dim> out, before;
+    for (std::size_t i = 0; i < pads.size(); ++i) {
+      before.push_back(pads[i].before);
+      out.push_back(in[i] + pads[i].before + pads[i].after);
+    }
+    Tensor y(make_shape(x.dim(0), out, x.shape().back(), false));  // zeros
+    copy_box(x, y, std::vector<Dim>(pads.size(), 0), before, in);
+    return y;
+  });
+}
+
+Tensor crop_spatial(const Tensor& input, const std::vector<SidePair>& crops, bool channels_first) {
+  return in_channels_last(input, channels_first, [&](const Tensor& x) {
+    const std::vector<Dim> in = spatial_dims(x.shape(), false);
+    std::vector<Dim> out, before;
+    for (std::size_t i = 0; i < crops.size(); ++i) {
+      before.push_back(crops[i].before);
+      out.push_back(in[i] - crops[i].before - crops[i].after);
+    }
+    Tensor y(make_shape(x.dim(0), out, x.shape().back(), false));
+    copy_box(x, y, before, std::vector<Dim>(crops.size(), 0), out);
+    return y;
+  });
 }
 
 AxesLast move_axes_last(const Tensor& input, const std::vector<std::size_t>& axes) {

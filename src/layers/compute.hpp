@@ -34,11 +34,10 @@ kernels::ConvGeometry conv_geometry(const Shape& input, const Shape& output, con
 Tensor convolve(const Layer& layer, const Tensor& input, const Window& window, Dim filters,
                 Dim groups, const float* kernel, const float* bias, ComputePath path);
 
-// Copies a box of `extent` spatial positions (all channels) from `source` at
-// `from` to `target` at `to`; both channels_last with the same channel
-// count. ZeroPadding and Cropping are this copy.
-void copy_box(const Tensor& source, Tensor& target, const std::vector<Dim>& from,
-              const std::vector<Dim>& to, const std::vector<Dim>& extent);
+// ZeroPadding's zeros around the spatial axes, and Cropping's removal of
+// them: each is the other's gradient.
+Tensor pad_spatial(const Tensor& input, const std::vector<SidePair>& pads, bool channels_first);
+Tensor crop_spatial(const Tensor& input, const std::vector<SidePair>& crops, bool channels_first);
 
 // A tensor with some axes moved to the end (in the order given) and seen as
 // rows of their combined size: how softmax, BatchNormalization and

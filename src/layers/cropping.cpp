@@ -87,31 +87,14 @@ class Cropping : public Layer {
 
  protected:
   Tensor forward(const Tensor& input, const CallOptions&) const override {
-    return in_channels_last(input, channels_first_, [&](const Tensor& x) {
-      std::vector<Dim> in = spatial_dims(x.shape(), false), out, before;
-      for (std::size_t i = 0; i < rank_; ++i) {
-        before.push_back(crops_[i].before);
-        out.push_back(in[i] - crops_[i].before - crops_[i].after);
-      }
-      Tensor y(make_shape(x.dim(0), out, x.shape().back(), false));
-      copy_box(x, y, before, std::vector<Dim>(rank_, 0), out);
-      return y;
-    });
+    return crop_spatial(input, crops_, channels_first_);
   }
 
  public:
   // The gradient is the output gradient placed back, zeros where cropped.
-  Tensor backward(const Tape& tape, const Tensor& output_grad, std::vector<Tensor>&,
+  Tensor backward(const Tape&, const Tensor& output_grad, std::vector<Tensor>&,
                   ComputePath) const override {
-    return in_channels_last(output_grad, channels_first_, [&](const Tensor& dy) {
-      const Shape in_shape =
-          channels_first_ ? channels_last_shape(tape.input.shape()) : tape.input.shape();
-      std::vector<Dim> before;
-      for (std::size_t i = 0; i < rank_; ++i) before.push_back(crops_[i].before);
-      Tensor dx(in_shape);
-      copy_box(dy, dx, std::vector<Dim>(rank_, 0), before, spatial_dims(dy.shape(), false));
-      return dx;
-    });
+    return pad_spatial(output_grad, crops_, channels_first_);
   }
 
  private:

@@ -66,31 +66,14 @@ class ZeroPadding : public Layer {
 
  protected:
   Tensor forward(const Tensor& input, const CallOptions&) const override {
-    return in_channels_last(input, channels_first_, [&](const Tensor& x) {
-      std::vector<Dim> in = spatial_dims(x.shape(), false), out, before;
-      for (std::size_t i = 0; i < rank_; ++i) {
-        before.push_back(pads_[i].before);
-        out.push_back(in[i] + pads_[i].before + pads_[i].after);
-      }
-      Tensor y(make_shape(x.dim(0), out, x.shape().back(), false));  // zeros
-      copy_box(x, y, std::vector<Dim>(rank_, 0), before, in);
-      return y;
-    });
+    return pad_spatial(input, pads_, channels_first_);
   }
 
  public:
   // The gradient is the output gradient with the padding cropped off.
-  Tensor backward(const Tape& tape, const Tensor& output_grad, std::vector<Tensor>&,
+  Tensor backward(const Tape&, const Tensor& output_grad, std::vector<Tensor>&,
                   ComputePath) const override {
-    return in_channels_last(output_grad, channels_first_, [&](const Tensor& dy) {
-      const Shape in_shape =
-          channels_first_ ? channels_last_shape(tape.input.shape()) : tape.input.shape();
-      std::vector<Dim> before;
-      for (std::size_t i = 0; i < rank_; ++i) before.push_back(pads_[i].before);
-      Tensor dx(in_shape);
-      copy_box(dy, dx, before, std::vector<Dim>(rank_, 0), spatial_dims(in_shape, false));
-      return dx;
-    });
+    return crop_spatial(output_grad, pads_, channels_first_);
   }
 
  private:
