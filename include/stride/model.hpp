@@ -106,6 +106,14 @@ class Sequential {
   // Builds the layers if build() has not run yet, so that the const readers
   // (summary, explain) work on a model fresh from a reader.
   void ensure_built() const;
+  // Every layer in order, errors located at the layer; with `tapes`, layer i
+  // records its call into (*tapes)[i].
+  Tensor run_layers(const Tensor& input, CallOptions options, std::vector<Tape>* tapes);
+  // Views of `buffer` (laid out like parameters()) shaped like each layer's
+  // weights, one list per layer.
+  std::vector<std::vector<Tensor>> weight_views(const Tensor& buffer) const;
+  // The same views into gradients(), allocated on first use.
+  std::vector<std::vector<Tensor>> gradient_views();
 
   std::string name_;
   std::string input_name_;

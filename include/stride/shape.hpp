@@ -70,11 +70,15 @@ struct WindowDim {
   Dim out = 0;
   // valid: (in - k_eff) / s before flooring; same: in / s before ceiling.
   Dim numerator = 0, denominator = 1;
-  bool exact = true;        // the division had no remainder
-  PaddingSplit pad;         // same/causal only
-  Dim unreached = 0;        // valid only: trailing input rows no window covers
+  bool exact = true;  // the division had no remainder
+  PaddingSplit pad;   // same/causal only
+  Dim unreached = 0;  // valid only: trailing input rows no window covers
 };
 WindowDim window_dim(Dim in, Dim kernel, Padding padding, Dim stride, Dim dilation = 1);
+
+// Whether a concrete shape `actual` fits a built shape `expected`: the same
+// rank and the same dims, apart from the batch dim and unknown (None) dims.
+bool fits_apart_from_batch(const Shape& expected, const Shape& actual);
 
 // Multiplication and addition that throw stride::Error on 64-bit overflow,
 // naming `what` in the message.

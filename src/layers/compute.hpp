@@ -18,6 +18,16 @@ Tensor in_channels_last(const Tensor& input, bool channels_first, ChannelsLastOp
   return kernels::to_channels_first(op(kernels::to_channels_last(input)));
 }
 
+// The same for backward: the layer's input and the output gradient go in
+// channels_last, the input gradient comes back in the layer's format.
+template <class ChannelsLastOp>
+Tensor in_channels_last(const Tensor& input, const Tensor& output_grad, bool channels_first,
+                        ChannelsLastOp&& op) {
+  if (!channels_first) return op(input, output_grad);
+  return kernels::to_channels_first(
+      op(kernels::to_channels_last(input), kernels::to_channels_last(output_grad)));
+}
+
 // (batch, C, spatial...) -> (batch, spatial..., C), shapes only.
 Shape channels_last_shape(const Shape& channels_first);
 

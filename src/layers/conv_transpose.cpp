@@ -130,14 +130,17 @@ class ConvTranspose : public Layer {
   Tensor backward(const Tape& tape, const Tensor& output_grad, std::vector<Tensor>& weight_grads,
                   ComputePath path) const override {
     const Tensor dz = activation_grad(activation_, tape, output_grad, path);
-    const Tensor x = channels_first_ ? kernels::to_channels_last(tape.input) : tape.input;
-    const Tensor dy = channels_first_ ? kernels::to_channels_last(dz) : dz;
-    const kernels::ConvGeometry g = geometry(x.shape());
-    Tensor dx(x.shape());
-    kernels::conv_transpose_backward_input(path, g, dy.data(), weight("kernel").data(), dx.data());
-    kernels::conv_transpose_backward_kernel(path, g, x.data(), dy.data(), weight_grads.at(0).data(),
-                                            use_bias_ ? weight_grads.at(1).data() : nullptr);
-    return channels_first_ ? kernels::to_channels_first(dx) : dx;
+    return in_channels_last(
+        tape.input, dz, channels_first_, [&](const Tensor& x, const Tensor& dy) {
+          const kernels::ConvGeometry g = geometry(x.shape());
+          Tensor dx(x.shape());
+          kernels::conv_transpose_backward_input(path, g, dy.data(), weight("kernel").data(),
+                                                 dx.data());
+          kernels::conv_transpose_backward_kernel(path, g, x.data(), dy.data(),
+                                                  weight_grads.at(0).data(),
+                                                  use_bias_ ? weight_grads.at(1).data() : nullptr);
+          return dx;
+        });
   }
 
  private:

@@ -100,12 +100,12 @@ class DepthwiseConv : public Layer {
   Tensor backward(const Tape& tape, const Tensor& output_grad, std::vector<Tensor>& weight_grads,
                   ComputePath path) const override {
     const Tensor dz = activation_grad(activation_, tape, output_grad, path);
-    const Tensor x = channels_first_ ? kernels::to_channels_last(tape.input) : tape.input;
-    const Tensor dx = convolve_backward(
-        x, channels_first_ ? kernels::to_channels_last(dz) : dz, window_, x.shape().back(),
-        weight("depthwise_kernel").data(), weight_grads.at(0).data(),
-        use_bias_ ? weight_grads.at(1).data() : nullptr, path);
-    return channels_first_ ? kernels::to_channels_first(dx) : dx;
+    return in_channels_last(
+        tape.input, dz, channels_first_, [&](const Tensor& x, const Tensor& dy) {
+          return convolve_backward(x, dy, window_, x.shape().back(),
+                                   weight("depthwise_kernel").data(), weight_grads.at(0).data(),
+                                   use_bias_ ? weight_grads.at(1).data() : nullptr, path);
+        });
   }
 
  private:

@@ -53,20 +53,22 @@ class GlobalPooling : public Layer {
   // size 1 the channels_last result has the memory order of either format.
   Tensor forward(const Tensor& input, const CallOptions& options) const override {
     const Tensor x = channels_first_ ? kernels::to_channels_last(input) : input;
-    Tensor y(compute_output_shape(input.shape()));
+    Tensor y(compute_output_shape(input.shape()));  // any format: the spatial axes are 1
     kernels::pool_forward(options.path, kind(), geometry(x.shape()), x.data(), y.data());
     return y;
   }
 
  public:
-  // The output gradient has the memory order of (batch, 1..., channels).
+  // The output gradient has the memory order of (batch, 1..., channels)
+  // in either format, so only the input needs moving to channels_last.
   Tensor backward(const Tape& tape, const Tensor& output_grad, std::vector<Tensor>&,
                   ComputePath path) const override {
-    const Tensor x = channels_first_ ? kernels::to_channels_last(tape.input) : tape.input;
-    Tensor dx(x.shape());
-    kernels::pool_backward(path, kind(), geometry(x.shape()), x.data(), output_grad.data(),
-                           dx.data());
-    return channels_first_ ? kernels::to_channels_first(dx) : dx;
+    return in_channels_last(tape.input, channels_first_, [&](const Tensor& x) {
+      Tensor dx(x.shape());
+      kernels::pool_backward(path, kind(), geometry(x.shape()), x.data(), output_grad.data(),
+                             dx.data());
+      return dx;
+    });
   }
 
  private:

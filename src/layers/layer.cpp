@@ -122,10 +122,7 @@ std::string Layer::param_arithmetic() const {
 
 Tensor Layer::call(const Tensor& input, const CallOptions& options) const {
   if (!built_) fail("call() before build()");
-  bool fits = input.rank() == input_shape_.size();
-  for (std::size_t i = 1; fits && i < input_shape_.size(); ++i)
-    fits = input_shape_[i] == kNone || input_shape_[i] == input.dim(i);
-  if (!fits)
+  if (!fits_apart_from_batch(input_shape_, input.shape()))
     fail(fmt::format("input of shape {} does not fit the layer's input shape {}",
                      shape_to_python(input.shape()), shape_to_python(input_shape_)));
   if (weight_values_.size() != weights_.size())

@@ -86,12 +86,13 @@ class Pooling : public Layer {
  public:
   Tensor backward(const Tape& tape, const Tensor& output_grad, std::vector<Tensor>&,
                   ComputePath path) const override {
-    const Tensor x = channels_first_ ? kernels::to_channels_last(tape.input) : tape.input;
-    const Tensor dy = channels_first_ ? kernels::to_channels_last(output_grad) : output_grad;
-    Tensor dx(x.shape());
-    kernels::pool_backward(path, kind(), geometry(x.shape(), dy.shape()), x.data(), dy.data(),
-                           dx.data());
-    return channels_first_ ? kernels::to_channels_first(dx) : dx;
+    return in_channels_last(tape.input, output_grad, channels_first_,
+                            [&](const Tensor& x, const Tensor& dy) {
+                              Tensor dx(x.shape());
+                              kernels::pool_backward(path, kind(), geometry(x.shape(), dy.shape()),
+                                                     x.data(), dy.data(), dx.data());
+                              return dx;
+                            });
   }
 
  private:

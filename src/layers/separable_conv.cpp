@@ -112,16 +112,15 @@ class SeparableConv : public Layer {
   Tensor backward(const Tape& tape, const Tensor& output_grad, std::vector<Tensor>& weight_grads,
                   ComputePath path) const override {
     const Tensor dz = activation_grad(activation_, tape, output_grad, path);
-    const Tensor x = channels_first_ ? kernels::to_channels_last(tape.input) : tape.input;
-    const Tensor& mid = tape.saved.at(0);
-    const Tensor dmid = convolve_backward(mid, channels_first_ ? kernels::to_channels_last(dz) : dz,
-                                          pointwise_window(), 1, weight("pointwise_kernel").data(),
-                                          weight_grads.at(1).data(),
-                                          use_bias_ ? weight_grads.at(2).data() : nullptr, path);
-    const Tensor dx =
-        convolve_backward(x, dmid, window_, x.shape().back(), weight("depthwise_kernel").data(),
-                          weight_grads.at(0).data(), nullptr, path);
-    return channels_first_ ? kernels::to_channels_first(dx) : dx;
+    return in_channels_last(
+        tape.input, dz, channels_first_, [&](const Tensor& x, const Tensor& dy) {
+          const Tensor dmid = convolve_backward(
+              tape.saved.at(0), dy, pointwise_window(), 1, weight("pointwise_kernel").data(),
+              weight_grads.at(1).data(), use_bias_ ? weight_grads.at(2).data() : nullptr, path);
+          return convolve_backward(x, dmid, window_, x.shape().back(),
+                                   weight("depthwise_kernel").data(), weight_grads.at(0).data(),
+                                   nullptr, path);
+        });
   }
 
  private:

@@ -11,10 +11,7 @@ namespace {
 
 // Both shapes in the message, as Keras's input-spec errors do.
 void check_input(const Shape& model_input, const Tensor& input, const std::string& model_name) {
-  bool fits = input.rank() == model_input.size();
-  for (std::size_t i = 1; fits && i < model_input.size(); ++i)
-    fits = model_input[i] == kNone || model_input[i] == input.dim(i);
-  if (!fits)
+  if (!fits_apart_from_batch(model_input, input.shape()))
     throw Error(fmt::format("input of shape {} does not fit model '{}', which expects {}",
                             shape_to_python(input.shape()), model_name,
                             shape_to_python(model_input)));
@@ -22,19 +19,25 @@ void check_input(const Shape& model_input, const Tensor& input, const std::strin
 
 }  // namespace
 
-Tensor Sequential::call(const Tensor& input, const CallOptions& options) {
+Tensor Sequential::run_layers(const Tensor& input, CallOptions options, std::vector<Tape>* tapes) {
   build();
   check_input(input_shape_, input, name_);
+  if (tapes) tapes->assign(layers_.size(), Tape());
   Tensor x = input;
-  for (const auto& layer : layers_) {
+  for (std::size_t i = 0; i < layers_.size(); ++i) {
+    if (tapes) options.tape = &(*tapes)[i];
     try {
-      x = layer->call(x, options);
+      x = layers_[i]->call(x, options);
     } catch (Error& e) {
-      e.set_loc_if_unknown(layer->loc());
+      e.set_loc_if_unknown(layers_[i]->loc());
       throw;
     }
   }
   return x;
+}
+
+Tensor Sequential::call(const Tensor& input, const CallOptions& options) {
+  return run_layers(input, options, nullptr);
 }
 
 Tensor Sequential::predict(const Tensor& input, Dim batch_size) {

@@ -7,45 +7,19 @@
 
 namespace stride {
 
-namespace {
-
-// Views of `buffer` shaped like each layer's weights, in parameter order.
-std::vector<std::vector<Tensor>> per_layer_views(const std::vector<std::unique_ptr<Layer>>& layers,
-                                                 const Tensor& buffer) {
-  std::vector<std::vector<Tensor>> views;
-  Dim offset = 0;
-  for (const auto& layer : layers) {
-    std::vector<Tensor> v;
-    for (const WeightSpec& w : layer->weights()) {
-      v.push_back(Tensor::view(buffer, offset, w.shape));
-      offset += w.size();
-    }
-    views.push_back(std::move(v));
-  }
-  return views;
+std::vector<std::vector<Tensor>> Sequential::gradient_views() {
+  build();
+  if (gradients_.size() != parameters_.size()) gradients_ = Tensor(parameters_.shape());
+  return weight_views(gradients_);
 }
-
-}  // namespace
 
 double Sequential::compute_gradients(const Tensor& x, const Tensor& y, const Loss& loss,
                                      Random& random, ComputePath path, Tensor* predictions) {
-  build();
-  if (gradients_.size() != parameters_.size()) gradients_ = Tensor(parameters_.shape());
-  std::vector<Tape> tapes(layers_.size());
-  CallOptions options{.training = true, .path = path, .random = &random};
-  Tensor output = x;
-  for (std::size_t i = 0; i < layers_.size(); ++i) {
-    options.tape = &tapes[i];
-    try {
-      output = layers_[i]->call(output, options);
-    } catch (Error& e) {
-      e.set_loc_if_unknown(layers_[i]->loc());
-      throw;
-    }
-  }
+  std::vector<std::vector<Tensor>> grads = gradient_views();
+  std::vector<Tape> tapes;
+  const Tensor output = run_layers(x, {.training = true, .path = path, .random = &random}, &tapes);
   if (predictions) *predictions = output;
   LossValue value = loss.compute(y, output);
-  std::vector<std::vector<Tensor>> grads = per_layer_views(layers_, gradients_);
   Tensor upstream = value.gradient;
   for (std::size_t i = layers_.size(); i-- > 0;) {
     try {
@@ -59,10 +33,8 @@ double Sequential::compute_gradients(const Tensor& x, const Tensor& y, const Los
 }
 
 std::vector<Variable> Sequential::trainable_variables() {
-  build();
-  if (gradients_.size() != parameters_.size()) gradients_ = Tensor(parameters_.shape());
+  const std::vector<std::vector<Tensor>> grads = gradient_views();
   std::vector<Variable> variables;
-  const std::vector<std::vector<Tensor>> grads = per_layer_views(layers_, gradients_);
   for (std::size_t l = 0; l < layers_.size(); ++l)
     for (std::size_t i = 0; i < layers_[l]->weights().size(); ++i)
       if (layers_[l]->weights()[i].trainable)

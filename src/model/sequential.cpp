@@ -54,15 +54,8 @@ void Sequential::build() {
   ensure_built();
   // One buffer for every parameter; each layer's weights view into it.
   parameters_ = Tensor({count_params()});
-  Dim offset = 0;
-  for (const auto& layer : layers_) {
-    std::vector<Tensor> values;
-    for (const WeightSpec& w : layer->weights()) {
-      values.push_back(Tensor::view(parameters_, offset, w.shape));
-      offset += w.size();
-    }
-    layer->bind_weights(std::move(values));
-  }
+  std::vector<std::vector<Tensor>> views = weight_views(parameters_);
+  for (std::size_t i = 0; i < layers_.size(); ++i) layers_[i]->bind_weights(std::move(views[i]));
   built_ = true;
   initialize_weights(0);
 }
@@ -87,6 +80,20 @@ void Sequential::ensure_built() const {
     }
     shape = layer->output_shape();
   }
+}
+
+std::vector<std::vector<Tensor>> Sequential::weight_views(const Tensor& buffer) const {
+  std::vector<std::vector<Tensor>> views;
+  Dim offset = 0;
+  for (const auto& layer : layers_) {
+    std::vector<Tensor> v;
+    for (const WeightSpec& w : layer->weights()) {
+      v.push_back(Tensor::view(buffer, offset, w.shape));
+      offset += w.size();
+    }
+    views.push_back(std::move(v));
+  }
+  return views;
 }
 
 const Layer& Sequential::layer(std::string_view name) const {

@@ -127,6 +127,13 @@ WindowDim window_dim(Dim in, Dim kernel, Padding padding, Dim stride, Dim dilati
   return w;
 }
 
+bool fits_apart_from_batch(const Shape& expected, const Shape& actual) {
+  if (actual.size() != expected.size()) return false;
+  for (std::size_t i = 1; i < expected.size(); ++i)
+    if (expected[i] != kNone && expected[i] != actual[i]) return false;
+  return true;
+}
+
 Dim checked_mul(Dim a, Dim b, const std::string& what) {
   Dim r;
   if (__builtin_mul_overflow(a, b, &r))
