@@ -81,8 +81,15 @@ class Sequential {
   void initialize_weights(std::uint64_t seed);
   // A .npz of arrays named "<layer name>/<weight name>" in Keras layouts. A
   // missing, extra or wrongly shaped array is an error naming it.
+  // A training checkpoint (see train.hpp) is read as its weights.
   void load_weights(const std::string& path);
   void save_weights(const std::string& path, bool compressed = false) const;
+  // Every weight as an array named "<layer name>/<weight name>", in layer
+  // order then Keras weight order.
+  NamedArrays weight_arrays() const;
+  // Sets every weight from arrays named as weight_arrays() names them. All
+  // are checked before any is written; `source` names the origin in errors.
+  void set_weights(const NamedArrays& arrays, const std::string& source);
   // The whole model on one batch (Keras's model(x, training=...)).
   Tensor call(const Tensor& input, const CallOptions& options = {});
   // Inference over x in batches of batch_size; the input's shape after the

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -35,6 +36,12 @@ struct Array {
   std::vector<float> to_float() const;
   // A float32 array holding the shape's product of values from `data`.
   static Array from_float(Shape shape, const float* data);
+  // A float64 array of the shape's product of values from `data`.
+  static Array from_double(Shape shape, const double* data);
+  static Array int64_scalar(std::int64_t value);
+  // The value of an int64 scalar (shape () or (1,)); stride::Error otherwise,
+  // `what` naming the array.
+  std::int64_t as_int64_scalar(const std::string& what) const;
 
   bool operator==(const Array&) const = default;
 };

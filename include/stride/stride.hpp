@@ -14,3 +14,4 @@
 #include "stride/random.hpp"
 #include "stride/shape.hpp"
 #include "stride/tensor.hpp"
+#include "stride/train.hpp"

@@ -2,6 +2,7 @@
 // (so nothing reaches stdout when an error is thrown halfway) and main prints it.
 #pragma once
 
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -49,7 +50,50 @@ struct PredictArgs {
   bool reference = false;  // the reference kernels instead of the fast ones
 };
 
+// Where examples and labels come from: a named dataset or a .npy pair.
+struct DataArgs {
+  std::string dataset;       // "fashion-mnist"
+  std::string dataset_dir;   // where its files are (default: the Debian package's)
+  std::string data, labels;  // .npy pair
+  bool no_scale = false;     // keep uint8 pixels in 0..255
+};
+
+struct TrainArgs {
+  std::string model;
+  DataArgs data;
+  Dim epochs = 1;
+  Dim batch_size = 32;
+  std::string optimizer = "adam";
+  std::optional<double> learning_rate;
+  std::string loss;  // empty: chosen from the labels
+  bool from_logits = false;
+  std::vector<std::string> metrics;  // empty: accuracy for classification losses
+  double validation_split = 0;
+  std::vector<std::string> validation_data;  // X.npy Y.npy
+  std::uint64_t seed = 0;
+  std::string weights, save, checkpoint, history;
+  bool resume = false, no_shuffle = false, reference = false;
+};
+
+struct EvaluateArgs {
+  std::string model;
+  DataArgs data;
+  std::string weights;
+  Dim batch_size = 32;
+  std::string loss;
+  bool from_logits = false;
+  std::vector<std::string> metrics;
+  bool reference = false;
+};
+
+// Exit status of a run stopped by Ctrl-C (128 + SIGINT, as shells report it).
+inline constexpr int kExitInterrupted = 130;
+
 std::string run_summary(const SummaryArgs& args);
+// Train prints progress as it goes and returns the closing lines; it sets
+// `interrupted` when Ctrl-C stopped it.
+std::string run_train(const TrainArgs& args, bool& interrupted);
+std::string run_evaluate(const EvaluateArgs& args);
 std::string run_predict(const PredictArgs& args);
 std::string run_explain(const ExplainArgs& args);
 std::string run_layers(const LayersArgs& args);

@@ -27,6 +27,10 @@ const char* const kExamples = R"EX(Examples:
   stride explain --input 11,11,1 "MaxPooling2D(2, strides=2)"
   stride explain --input 28,28,1 "Conv2D(32, 3, strides=2, padding='same')" "Flatten()"
   stride predict examples/mnist_convnet.txt --weights W.npz --input X.npy --output Y.npy
+  stride train examples/mnist_convnet.txt --dataset fashion-mnist --epochs 5 --save W.npz
+  stride train model.txt --data X.npy --labels Y.npy --validation-split 0.1 --checkpoint ckpt
+  stride train model.txt --data X.npy --labels Y.npy --checkpoint ckpt --resume --epochs 10
+  stride evaluate examples/mnist_convnet.txt --weights W.npz --dataset fashion-mnist
   stride layers
   stride layers Conv2D
 
@@ -59,12 +63,33 @@ int print(const std::string& text) {
   return 0;
 }
 
+void add_data_options(CLI::App* cmd, stride::cli::DataArgs& data) {
+  cmd->add_option("--dataset", data.dataset,
+                  "A known dataset: fashion-mnist (Debian's dataset-fashion-mnist)");
+  cmd->add_option("--dataset-dir", data.dataset_dir,
+                  "Where the dataset's files are (default: where its package puts them)");
+  cmd->add_option("--data", data.data, "Examples .npy, batch first");
+  cmd->add_option("--labels", data.labels, "Labels .npy: class indices, one-hot rows or targets");
+  cmd->add_flag("--no-scale", data.no_scale, "Keep uint8 pixels in 0..255 (default: / 255)");
+}
+
+void add_loss_options(CLI::App* cmd, std::string& loss, bool& from_logits,
+                      std::vector<std::string>& metrics) {
+  cmd->add_option("--loss", loss,
+                  "Keras loss name (default: sparse_categorical_crossentropy for class "
+                  "indices, categorical_crossentropy for one-hot rows)");
+  cmd->add_flag("--from-logits", from_logits, "The model outputs logits (crossentropy losses)");
+  cmd->add_option("--metrics", metrics, "Metrics (default: accuracy for crossentropy losses)")
+      ->delimiter(',');
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   using namespace stride::cli;
-  CLI::App app{"stride: Keras layers in C++: shapes, parameters, summaries, explain, predict",
-               "stride"};
+  CLI::App app{
+      "stride: Keras layers in C++: shapes, parameters, summaries, explain, predict, train",
+      "stride"};
   app.set_version_flag("--version", std::string("stride ") + STRIDE_VERSION);
   app.footer(kExamples);
   app.require_subcommand(1);
@@ -112,6 +137,59 @@ int main(int argc, char** argv) {
       "--reference", predict.reference,
       "Compute with the reference kernels (plain loops) instead of the fast ones");
 
+  TrainArgs train;
+  CLI::App* train_cmd = app.add_subcommand(
+      "train", "Train a model (Keras's compile + fit); Ctrl-C stops after the current batch");
+  train_cmd->add_option("MODEL", train.model, "Model file, or - for standard input")->required();
+  add_data_options(train_cmd, train.data);
+  train_cmd->add_option("--epochs", train.epochs, "Epochs to train up to (default 1)")
+      ->check(CLI::Range(stride::Dim{0}, stride::Dim{1} << 40));
+  train_cmd->add_option("--batch-size", train.batch_size, "Examples per batch (default 32)")
+      ->check(CLI::Range(stride::Dim{1}, stride::Dim{1} << 40));
+  train_cmd->add_option("--optimizer", train.optimizer,
+                        "sgd, adam, adamw, rmsprop or adagrad (default adam)");
+  train_cmd
+      ->add_option("--learning-rate", train.learning_rate,
+                   "Learning rate (default: the optimizer's Keras default)")
+      ->check(CLI::PositiveNumber);
+  add_loss_options(train_cmd, train.loss, train.from_logits, train.metrics);
+  train_cmd
+      ->add_option("--validation-split", train.validation_split,
+                   "Fraction of the data (the last examples) kept for validation")
+      ->check(CLI::Range(0.0, 0.999999));
+  train_cmd
+      ->add_option("--validation-data", train.validation_data,
+                   "Validation examples and labels: X.npy Y.npy")
+      ->expected(2);
+  train_cmd->add_option("--seed", train.seed,
+                        "Seed of the initial weights, the shuffling and dropout (default 0)");
+  train_cmd->add_option("--weights", train.weights,
+                        "Initial weights .npz (default: Keras initialization from --seed)");
+  train_cmd->add_option("--save", train.save, "Write the trained weights to this .npz");
+  train_cmd->add_option("--checkpoint", train.checkpoint,
+                        "Directory for a checkpoint after every epoch (epoch-NNNN.npz)");
+  train_cmd->add_flag("--resume", train.resume,
+                      "Continue from the newest checkpoint in --checkpoint, if any");
+  train_cmd->add_flag("--no-shuffle", train.no_shuffle, "Keep the examples in file order");
+  train_cmd->add_option("--history", train.history,
+                        "Write per-epoch loss and metrics as CSV (Keras's CSVLogger)");
+  train_cmd->add_flag("--reference", train.reference,
+                      "Compute with the reference kernels instead of the fast ones");
+
+  EvaluateArgs evaluate;
+  CLI::App* evaluate_cmd = app.add_subcommand(
+      "evaluate", "Loss, metrics and confusion matrix of a trained model (Keras's evaluate)");
+  evaluate_cmd->add_option("MODEL", evaluate.model, "Model file, or - for standard input")
+      ->required();
+  evaluate_cmd->add_option("--weights", evaluate.weights, "Trained weights .npz (or a checkpoint)")
+      ->required();
+  add_data_options(evaluate_cmd, evaluate.data);
+  evaluate_cmd->add_option("--batch-size", evaluate.batch_size, "Examples per batch (default 32)")
+      ->check(CLI::Range(stride::Dim{1}, stride::Dim{1} << 40));
+  add_loss_options(evaluate_cmd, evaluate.loss, evaluate.from_logits, evaluate.metrics);
+  evaluate_cmd->add_flag("--reference", evaluate.reference,
+                         "Compute with the reference kernels instead of the fast ones");
+
   LayersArgs layers;
   CLI::App* layers_cmd = app.add_subcommand("layers", "List the supported layer classes");
   layers_cmd->add_option("NAME", layers.names, "Show these layers' arguments and defaults");
@@ -119,9 +197,10 @@ int main(int argc, char** argv) {
   // CLI11 would call an unknown command a missing one.
   const std::string first = argc > 1 ? argv[1] : "";
   if (!first.empty() && first[0] != '-' && first != "summary" && first != "explain" &&
-      first != "layers" && first != "predict")
-    return usage_error(
-        fmt::format("unknown command '{}' (commands: summary, explain, predict, layers)", argv[1]));
+      first != "layers" && first != "predict" && first != "train" && first != "evaluate")
+    return usage_error(fmt::format(
+        "unknown command '{}' (commands: summary, explain, predict, train, evaluate, layers)",
+        argv[1]));
 
   try {
     app.parse(argc, argv);
@@ -146,6 +225,15 @@ int main(int argc, char** argv) {
       out = run_predict(predict);
     } else if (*layers_cmd) {
       out = run_layers(layers);
+    } else if (*train_cmd) {
+      bool interrupted = false;
+      out = run_train(train, interrupted);
+      if (interrupted) {
+        print(out);
+        return kExitInterrupted;
+      }
+    } else if (*evaluate_cmd) {
+      out = run_evaluate(evaluate);
     }
     if (!out.empty() && out.back() != '\n') out += '\n';
     return print(out);

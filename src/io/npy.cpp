@@ -152,6 +152,31 @@ Array Array::from_float(Shape shape, const float* data) {
   return a;
 }
 
+Array Array::from_double(Shape shape, const double* data) {
+  Array a;
+  a.dtype = DType::kFloat64;
+  a.shape = std::move(shape);
+  const auto n = static_cast<std::size_t>(a.size());
+  a.bytes.resize(checked_mul(static_cast<Dim>(n), 8, "array size in bytes"));
+  for (std::size_t i = 0; i < n; ++i) store_le(data[i], a.bytes.data() + 8 * i);
+  return a;
+}
+
+Array Array::int64_scalar(std::int64_t value) {
+  Array a;
+  a.dtype = DType::kInt64;
+  a.bytes.resize(8);
+  store_le(value, a.bytes.data());
+  return a;
+}
+
+std::int64_t Array::as_int64_scalar(const std::string& what) const {
+  if (dtype != DType::kInt64 || size() != 1 || shape.size() > 1)
+    throw Error(fmt::format("{} is {} {}, expected an int64 scalar", what, dtype_name(dtype),
+                            shape_to_python(shape)));
+  return load_le<std::int64_t>(bytes.data());
+}
+
 Array parse_npy(std::string_view bytes, const std::string& name) {
   const SourceLoc where{name, 0, 0};
   if (!bytes.starts_with(kMagic)) {

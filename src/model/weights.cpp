@@ -2,12 +2,14 @@
 // "<layer name>/<weight name>".
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 
 #include "model/initializers.hpp"
 #include "stride/model.hpp"
 #include "stride/npy.hpp"
+#include "train/checkpoint_keys.hpp"
 
 namespace stride {
 
@@ -52,8 +54,23 @@ void Sequential::initialize_weights(std::uint64_t seed) {
 }
 
 void Sequential::load_weights(const std::string& path) {
-  build();
   NamedArrays arrays = read_npz(path);
+  const bool checkpoint = std::any_of(arrays.begin(), arrays.end(), [](const auto& entry) {
+    return entry.first == kCheckpointEpochKey;
+  });
+  if (checkpoint) {
+    NamedArrays weights;
+    for (auto& [key, array] : arrays)
+      if (key.starts_with(kCheckpointWeightsPrefix))
+        weights.emplace_back(key.substr(std::string_view(kCheckpointWeightsPrefix).size()),
+                             std::move(array));
+    arrays = std::move(weights);
+  }
+  set_weights(arrays, path);
+}
+
+void Sequential::set_weights(const NamedArrays& arrays, const std::string& path) {
+  build();
   std::map<std::string, const Array*> by_key;
   for (const auto& [key, array] : arrays) by_key[key] = &array;
   std::set<std::string> used;
@@ -88,6 +105,11 @@ void Sequential::load_weights(const std::string& path) {
 void Sequential::save_weights(const std::string& path, bool compressed) const {
   if (!built_)
     throw Error(SourceLoc{path}, "save_weights: the model has no weights yet (build it)");
+  write_npz(path, weight_arrays(), compressed);
+}
+
+NamedArrays Sequential::weight_arrays() const {
+  ensure_built();
   NamedArrays arrays;
   for (const auto& layer : layers_)
     for (std::size_t i = 0; i < layer->weights().size(); ++i) {
@@ -95,7 +117,7 @@ void Sequential::save_weights(const std::string& path, bool compressed) const {
       arrays.emplace_back(array_key(*layer, w),
                           Array::from_float(w.shape, layer->weight_values()[i].data()));
     }
-  write_npz(path, arrays, compressed);
+  return arrays;
 }
 
 }  // namespace stride

@@ -152,9 +152,7 @@ void Optimizer::apply(std::vector<Variable>& variables) {
 NamedArrays Optimizer::state() const {
   if (pending_state_) return *pending_state_;  // loaded, not yet built: pass it on unchanged
   NamedArrays out;
-  Array iterations{DType::kInt64, {}, std::vector<unsigned char>(sizeof(std::int64_t))};
-  std::memcpy(iterations.bytes.data(), &iterations_, sizeof iterations_);
-  out.emplace_back(kIterationsKey, std::move(iterations));
+  out.emplace_back(kIterationsKey, Array::int64_scalar(iterations_));
   const std::vector<std::string> names = slot_names();
   for (const Slots& s : slots_) {
     for (std::size_t k = 0; k < names.size(); ++k) {

@@ -2,8 +2,11 @@
 // a shell, capturing its exit status, stdout and stderr separately.
 #pragma once
 
+#include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -84,5 +87,52 @@ inline CliResult run_cli(const std::vector<std::string>& args, const std::string
   r.err = read_text(tmp.path() / "err");
   return r;
 }
+
+// `stride ARGS...` started in the background (stdout and stderr to files in
+// `dir`), for tests that interrupt or kill it.
+class CliProcess {
+ public:
+  CliProcess(const std::vector<std::string>& args, const std::filesystem::path& dir)
+      : out_(dir / "process.out"), err_(dir / "process.err") {
+    pid_ = fork();
+    if (pid_ == 0) {
+      std::freopen(out_.c_str(), "w", stdout);
+      std::freopen(err_.c_str(), "w", stderr);
+      unsetenv("COLUMNS");
+      std::vector<char*> argv{const_cast<char*>(STRIDE_CLI_PATH)};
+      for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+      argv.push_back(nullptr);
+      execv(STRIDE_CLI_PATH, argv.data());
+      _exit(127);
+    }
+  }
+  ~CliProcess() {
+    if (pid_ > 0 && !waited_) {
+      kill(pid_, SIGKILL);
+      wait();
+    }
+  }
+  CliProcess(const CliProcess&) = delete;
+  CliProcess& operator=(const CliProcess&) = delete;
+
+  void signal(int sig) const { kill(pid_, sig); }
+  bool running() {
+    if (!waited_ && waitpid(pid_, &raw_, WNOHANG) == pid_) waited_ = true;
+    return !waited_;
+  }
+  // Waits for the end; the status is -1 when a signal ended it (then in *killed_by).
+  CliResult wait(int* killed_by = nullptr) {
+    if (!waited_) waitpid(pid_, &raw_, 0);
+    waited_ = true;
+    if (killed_by) *killed_by = WIFSIGNALED(raw_) ? WTERMSIG(raw_) : 0;
+    return {WIFEXITED(raw_) ? WEXITSTATUS(raw_) : -1, read_text(out_), read_text(err_)};
+  }
+
+ private:
+  std::filesystem::path out_, err_;
+  pid_t pid_ = -1;
+  int raw_ = 0;
+  bool waited_ = false;
+};
 
 }  // namespace stride::test
