@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds stride (Release) and runs `stride summary`, `stride explain` and `stride predict` on the
-# example models. Installs the build dependencies with apt-get if missing.
+# Builds stride (Release), prints the Keras MNIST convnet's summary, trains it briefly (one epoch)
+# on Fashion-MNIST, evaluates and uses it, then runs `stride summary` and `stride explain` on the
+# other example models. Installs the build dependencies (and the dataset) with apt-get if missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/deps.sh
@@ -11,6 +12,17 @@ step "building (Release) in build-release/"
 cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release -DSTRIDE_BUILD_TESTS=OFF >/dev/null
 cmake --build build-release --target stride_cli
 stride=build-release/stride
+
+weights=build-release/mnist_convnet.fashion_mnist.npz
+step "stride summary examples/mnist_convnet.txt"
+"$stride" summary examples/mnist_convnet.txt
+step "stride train examples/mnist_convnet.txt --dataset fashion-mnist (a short run: one epoch)"
+"$stride" train examples/mnist_convnet.txt --dataset fashion-mnist --epochs 1 --batch-size 128 \
+  --validation-split 0.1 --save "$weights" --history build-release/history.csv
+step "stride evaluate examples/mnist_convnet.txt --weights $weights --dataset fashion-mnist"
+"$stride" evaluate examples/mnist_convnet.txt --weights "$weights" --dataset fashion-mnist
+step "stride predict examples/mnist_convnet.txt --weights $weights (two test images)"
+"$stride" predict examples/mnist_convnet.txt --weights "$weights" --input examples/mnist_convnet_input.npy
 
 shopt -s nullglob
 for model in examples/*.txt examples/*.json; do

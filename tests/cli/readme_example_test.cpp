@@ -7,6 +7,10 @@
 #define main readme_example_main
 #include "../../examples/cpp/readme_example.cpp"
 #undef main
+// Compiled only: a full Fashion-MNIST run is `./scripts/train_fashion_mnist.sh`'s job.
+#define main train_example_main
+#include "../../examples/cpp/train_example.cpp"
+#undef main
 
 namespace stride::test {
 namespace {
@@ -31,11 +35,13 @@ TEST(ReadmeExample, PrintsSummaryShapeAndCount) {
 }
 
 TEST(ReadmeExample, ReadmeShowsTheCompiledCode) {
-  const std::string code = read_text(source_path("examples/cpp/readme_example.cpp"));
   const std::string readme = read_text(source_path("README.md"));
-  ASSERT_FALSE(code.empty());
-  EXPECT_NE(readme.find("```cpp\n" + code + "```\n"), std::string::npos)
-      << "README.md must quote examples/cpp/readme_example.cpp exactly";
+  for (const char* file : {"examples/cpp/readme_example.cpp", "examples/cpp/train_example.cpp"}) {
+    const std::string code = read_text(source_path(file));
+    ASSERT_FALSE(code.empty()) << file;
+    EXPECT_NE(readme.find("```cpp\n" + code + "```\n"), std::string::npos)
+        << "README.md must quote " << file << " exactly";
+  }
 }
 
 }  // namespace
