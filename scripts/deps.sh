@@ -21,3 +21,11 @@ STRIDE_BUILD_DEPS=(cmake ninja-build g++ nlohmann-json3-dev libcli11-dev libfmt-
   libzip-dev pkg-config zlib1g-dev dataset-fashion-mnist)
 
 step() { printf '\n==> %s\n' "$*"; }
+
+# The Release build of the CLI in build-release/ (run.sh and the long-run scripts).
+build_release_cli() {
+  need_packages "${STRIDE_BUILD_DEPS[@]}"
+  step "building (Release) in build-release/"
+  cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release -DSTRIDE_BUILD_TESTS=OFF >/dev/null
+  cmake --build build-release --target stride_cli
+}

@@ -8,10 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/deps.sh
 
-need_packages "${STRIDE_BUILD_DEPS[@]}"
-step "building (Release) in build-release/"
-cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release -DSTRIDE_BUILD_TESTS=OFF >/dev/null
-cmake --build build-release --target stride_cli
+build_release_cli
 
 epochs=${EPOCHS:-5}
 min_accuracy=${MIN_ACCURACY:-0.88}

@@ -98,6 +98,11 @@ std::string run_predict(const PredictArgs& args);
 std::string run_explain(const ExplainArgs& args);
 std::string run_layers(const LayersArgs& args);
 
+// The model file, built, with the weights of `weights` (a .npz or a
+// checkpoint), or Keras's initialization from `seed` when that is empty.
+Sequential load_model_and_weights(const std::string& model, const std::string& weights,
+                                  std::uint64_t seed);
+
 // The style names --style accepts, in the order --help lists them.
 std::vector<std::string> summary_style_names();
 

@@ -40,9 +40,7 @@ std::string format_confusion(const std::vector<std::int64_t>& counts, Dim classe
 }  // namespace
 
 std::string run_evaluate(const EvaluateArgs& args) {
-  Sequential model = load_model(args.model);
-  model.build();
-  model.load_weights(args.weights);
+  Sequential model = load_model_and_weights(args.model, args.weights, 0);
   Dataset data = load_data(args.data, false);
   const std::string labels_name = labels_source(args.data);
   std::unique_ptr<Loss> loss =

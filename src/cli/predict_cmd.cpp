@@ -22,13 +22,19 @@ std::string format_rows(const Tensor& y) {
 
 }  // namespace
 
-std::string run_predict(const PredictArgs& args) {
-  Sequential model = load_model(args.model);
+Sequential load_model_and_weights(const std::string& model_path, const std::string& weights,
+                                  std::uint64_t seed) {
+  Sequential model = load_model(model_path);
   model.build();
-  if (args.weights.empty())
-    model.initialize_weights(args.seed);
+  if (weights.empty())
+    model.initialize_weights(seed);
   else
-    model.load_weights(args.weights);
+    model.load_weights(weights);
+  return model;
+}
+
+std::string run_predict(const PredictArgs& args) {
+  Sequential model = load_model_and_weights(args.model, args.weights, args.seed);
   const Array x = read_npy(args.input);
   const Tensor input(x.shape, x.to_float());
   Tensor y;

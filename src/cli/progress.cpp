@@ -124,7 +124,8 @@ void ProgressPrinter::draw(const Progress& p, bool finished) {
 
   std::string line = "\r" + style("1", count) + " ";
   if (done > 0) line += style("32", bar_done);
-  line += style("37", bar_left) + " " + style("1", time) + info;
+  if (done < kBarWidth) line += style("37", bar_left);
+  line += " " + style("1", time) + info;
   info = " " + time + info;  // the visible text, for the width
   // Blank out what is left of a longer previous line.
   const std::size_t width = count.size() + 1 + static_cast<std::size_t>(kBarWidth) + info.size();

@@ -68,12 +68,7 @@ void check_args(const TrainArgs& args) {
 
 std::string run_train(const TrainArgs& args, bool& interrupted) {
   check_args(args);
-  Sequential model = load_model(args.model);
-  model.build();
-  if (args.weights.empty())
-    model.initialize_weights(args.seed);
-  else
-    model.load_weights(args.weights);
+  Sequential model = load_model_and_weights(args.model, args.weights, args.seed);
 
   Dataset train = load_data(args.data, true);
   const std::string labels_name = labels_source(args.data);

@@ -142,32 +142,33 @@ std::vector<float> Array::to_float() const {
   return out;
 }
 
-Array Array::from_float(Shape shape, const float* data) {
+namespace {
+
+// An array of `dtype` (whose C type is T) holding the shape's product of values.
+template <class T>
+Array array_of(DType dtype, Shape shape, const T* data) {
   Array a;
-  a.dtype = DType::kFloat32;
+  a.dtype = dtype;
   a.shape = std::move(shape);
   const auto n = static_cast<std::size_t>(a.size());
-  a.bytes.resize(checked_mul(static_cast<Dim>(n), 4, "array size in bytes"));
-  for (std::size_t i = 0; i < n; ++i) store_le(data[i], a.bytes.data() + 4 * i);
+  a.bytes.resize(
+      checked_mul(static_cast<Dim>(n), static_cast<Dim>(sizeof(T)), "array size in bytes"));
+  for (std::size_t i = 0; i < n; ++i) store_le(data[i], a.bytes.data() + sizeof(T) * i);
   return a;
+}
+
+}  // namespace
+
+Array Array::from_float(Shape shape, const float* data) {
+  return array_of(DType::kFloat32, std::move(shape), data);
 }
 
 Array Array::from_double(Shape shape, const double* data) {
-  Array a;
-  a.dtype = DType::kFloat64;
-  a.shape = std::move(shape);
-  const auto n = static_cast<std::size_t>(a.size());
-  a.bytes.resize(checked_mul(static_cast<Dim>(n), 8, "array size in bytes"));
-  for (std::size_t i = 0; i < n; ++i) store_le(data[i], a.bytes.data() + 8 * i);
-  return a;
+  return array_of(DType::kFloat64, std::move(shape), data);
 }
 
 Array Array::int64_scalar(std::int64_t value) {
-  Array a;
-  a.dtype = DType::kInt64;
-  a.bytes.resize(8);
-  store_le(value, a.bytes.data());
-  return a;
+  return array_of(DType::kInt64, {}, &value);
 }
 
 std::int64_t Array::as_int64_scalar(const std::string& what) const {
