@@ -1,0 +1,141 @@
+// Peak FLOP/s probe. Each loop iteration issues kAccumulators independent
+// FMAs (acc = acc * b + a): an FMA has a latency of about 4 cycles and a
+// core retires up to 2 per cycle, so at least 8 chains must be in flight;
+// 12 leave a margin and still fit in the 16 ymm registers with a and b.
+// The kernels are compiled for their ISA through target attributes, so the
+// build needs no -march flag; the ISA is picked at run time.
+#include "peak_flops.hpp"
+
+#include <immintrin.h>
+#include <pthread.h>
+#include <sched.h>
+
+#include <atomic>
+#include <thread>
+
+#include "timing.hpp"
+
+namespace stride::bench {
+
+namespace {
+
+constexpr int kAccumulators = 12;
+
+// Multiplicands read through volatile so that the loop cannot be folded.
+volatile float g_addend = 1e-6f, g_factor = 0.999999f;
+volatile float g_sink = 0;
+
+__attribute__((target("avx512f"))) void fma_loop_avx512(long iterations) {
+  const __m512 a = _mm512_set1_ps(g_addend), b = _mm512_set1_ps(g_factor);
+  __m512 acc[kAccumulators];
+  for (__m512& v : acc) v = _mm512_setzero_ps();
+  for (long i = 0; i < iterations; ++i) {
+#pragma GCC unroll 12
+    for (int j = 0; j < kAccumulators; ++j) acc[j] = _mm512_fmadd_ps(acc[j], b, a);
+  }
+  __m512 sum = acc[0];
+  for (int j = 1; j < kAccumulators; ++j) sum = _mm512_add_ps(sum, acc[j]);
+  alignas(64) float lanes[16];
+  _mm512_store_ps(lanes, sum);
+  g_sink = lanes[0];
+}
+
+__attribute__((target("avx2,fma"))) void fma_loop_avx2(long iterations) {
+  const __m256 a = _mm256_set1_ps(g_addend), b = _mm256_set1_ps(g_factor);
+  __m256 acc[kAccumulators];
+  for (__m256& v : acc) v = _mm256_setzero_ps();
+  for (long i = 0; i < iterations; ++i) {
+#pragma GCC unroll 12
+    for (int j = 0; j < kAccumulators; ++j) acc[j] = _mm256_fmadd_ps(acc[j], b, a);
+  }
+  __m256 sum = acc[0];
+  for (int j = 1; j < kAccumulators; ++j) sum = _mm256_add_ps(sum, acc[j]);
+  alignas(32) float lanes[8];
+  _mm256_store_ps(lanes, sum);
+  g_sink = lanes[0];
+}
+
+struct Kernel {
+  const char* isa;
+  void (*loop)(long);
+  int lanes;
+};
+
+// The CPUs this process may run on, in order.
+std::vector<int> allowed_cpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  std::vector<int> cpus;
+  if (sched_getaffinity(0, sizeof(set), &set) != 0) return cpus;
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu)
+    if (CPU_ISSET(cpu, &set)) cpus.push_back(cpu);
+  return cpus;
+}
+
+void pin_this_thread(int cpu) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}
+
+// Runs loop(iterations) on one pinned thread per CPU in `cpus`, all released
+// at once; returns the wall seconds until the last one finishes. New threads
+// are used even for one CPU so that the caller's affinity is left alone.
+double run_pinned(const Kernel& kernel, long iterations, const std::vector<int>& cpus) {
+  std::atomic<int> ready{0};
+  std::atomic<bool> go{false};
+  std::vector<std::thread> threads;
+  for (int cpu : cpus)
+    threads.emplace_back([&, cpu] {
+      pin_this_thread(cpu);
+      ready.fetch_add(1);
+      while (!go.load()) {
+      }
+      kernel.loop(iterations);
+    });
+  while (ready.load() < static_cast<int>(cpus.size())) {
+  }
+  const double start = now_seconds();
+  go.store(true);
+  for (std::thread& t : threads) t.join();
+  return now_seconds() - start;
+}
+
+PeakResult measure(const Kernel& kernel, int samples, double sample_seconds) {
+  const std::vector<int> cpus = allowed_cpus();
+  const std::vector<int> one(cpus.begin(), cpus.begin() + 1);
+  std::vector<std::vector<int>> thread_sets{one};
+  if (cpus.size() >= 2) thread_sets.push_back({cpus[0], cpus[1]});
+
+  long iterations = 1 << 16;  // calibrated on one thread
+  for (double seconds = 0; seconds < 0.05; iterations *= 2)
+    seconds = run_pinned(kernel, iterations, one);
+  iterations = static_cast<long>(iterations * sample_seconds / run_pinned(kernel, iterations, one));
+
+  PeakResult result{kernel.isa, kAccumulators, {}};
+  for (const std::vector<int>& set : thread_sets)
+    result.runs.push_back({static_cast<int>(set.size()), {}});
+  const double flops_per_thread =
+      2.0 * kernel.lanes * kAccumulators * static_cast<double>(iterations);
+  for (int s = 0; s < samples; ++s)
+    for (std::size_t t = 0; t < thread_sets.size(); ++t) {
+      const double seconds = run_pinned(kernel, iterations, thread_sets[t]);
+      result.runs[t].gflops.push_back(flops_per_thread * thread_sets[t].size() / seconds / 1e9);
+    }
+  return result;
+}
+
+}  // namespace
+
+std::vector<PeakResult> measure_peak_flops(int samples, double sample_seconds) {
+  __builtin_cpu_init();
+  std::vector<PeakResult> results;
+  if (__builtin_cpu_supports("avx512f"))
+    results.push_back(measure({"avx512f", fma_loop_avx512, 16}, samples, sample_seconds));
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    results.push_back(measure({"avx2+fma", fma_loop_avx2, 8}, samples, sample_seconds));
+  return results;
+}
+
+}  // namespace stride::bench

@@ -1,0 +1,27 @@
+// The machine's measured peak fp32 FLOP/s: a loop of independent fused
+// multiply-adds that nothing but the FMA units limits, on 1 thread and on
+// one pinned thread per CPU. The "% of peak" figures are relative to it.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace stride::bench {
+
+struct PeakSamples {
+  int threads = 0;
+  std::vector<double> gflops;  // one per sample
+};
+
+struct PeakResult {
+  std::string isa;  // "avx512f" or "avx2+fma"
+  int accumulators = 0;
+  std::vector<PeakSamples> runs;  // 1 thread, then 2 (when 2 CPUs are allowed)
+};
+
+// Every vector ISA this CPU has (AVX-512 first), `samples` samples of about
+// `sample_seconds` each per thread count, the thread counts alternating so
+// that a slow spell hits both alike. Empty when the CPU has neither ISA.
+std::vector<PeakResult> measure_peak_flops(int samples, double sample_seconds);
+
+}  // namespace stride::bench
