@@ -213,6 +213,8 @@ def main():
         against = (f"% of peak against {p['median_gflops']:.1f} GFLOP/s ({p['threads']} thread(s), "
                    f"{p['isa']})" if p else "no peak measured")
         print(f"# {side}: {th['used']} thread(s) of {th['requested']} asked{extra}; {against}")
+    for check, result in workers["stride"].hello["startup_check"].items():
+        print(f"# stride start-up check against naive loops, {check}: {result}")
     for warning in workers["stride"].hello["build"]["warnings"]:
         print(f"# WARNING: {warning}")
     print(f"# {a.rounds} rounds, samples of >= {a.min_sample_ms:.0f} ms, sides alternating",
@@ -248,8 +250,9 @@ def main():
     log(f"total {time.time() - started:.0f} s")
     if a.json:
         with open(a.json, "w") as f:
-            json.dump({"args": vars(a), "workers": hellos, "peak": peak, "peak_used": peaks,
-                       "cases": results, "peak_rss_mib": rss}, f, indent=1)
+            json.dump({"date": f"{datetime.datetime.now():%Y-%m-%d %H:%M}", "cpu": cpu_model(),
+                       "cpus": os.cpu_count(), "args": vars(a), "workers": hellos, "peak": peak,
+                       "peak_used": peaks, "cases": results, "peak_rss_mib": rss}, f, indent=1)
 
 
 def cpu_model():
