@@ -11,6 +11,7 @@
 #include "stride/model.hpp"
 #include "stride/npy.hpp"
 #include "stride/optimizer.hpp"
+#include "stride/parallel.hpp"
 #include "stride/random.hpp"
 #include "stride/shape.hpp"
 #include "stride/tensor.hpp"

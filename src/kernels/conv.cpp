@@ -6,6 +6,8 @@
 
 #include "kernels/gemm.hpp"
 #include "kernels/internal.hpp"
+#include "kernels/parallel.hpp"
+#include "stride/parallel.hpp"
 
 namespace stride::kernels {
 
@@ -18,10 +20,6 @@ using detail::im2col;
 using detail::inside;
 using detail::is_pointwise;
 using detail::volume;
-
-// The im2col scratch holds at most this many floats (4 MiB), so large
-// images are lowered a band of output pixels at a time.
-constexpr Dim kScratchFloats = Dim{1} << 20;
 
 // A 1x1 unstrided, unpadded convolution is a gemm over all pixels of the
 // batch at once: (pixels, Cg) x (Cg, Fg) per group.
@@ -80,15 +78,19 @@ void conv_im2col(const ConvGeometry& g, const float* input, const float* kernel,
   const Dim cg = g.in_channels / g.groups, fg = g.out_channels / g.groups;
   const Dim pixels = volume(g.output), row_length = volume(g.kernel) * cg;
   if (pixels == 0) return;
-  const Dim band = std::clamp(kScratchFloats / row_length, Dim{1}, pixels);
-  std::vector<float> cols(band * row_length);
+  const Dim band = detail::band_rows(row_length, pixels, g.batch);
+  const Dim bands = (pixels + band - 1) / band;
   if (bias) fill_rows(output, g.batch * pixels, g.out_channels, bias);
-  for (Dim b = 0; b < g.batch; ++b) {
-    const float* in_b = input + b * volume(g.input) * g.in_channels;
-    float* out_b = output + b * pixels * g.out_channels;
-    for (Dim group = 0; group < g.groups; ++group) {
-      for (Dim first = 0; first < pixels; first += band) {
-        const Dim rows = std::min(band, pixels - first);
+  // One task per (image, band of output pixels): each writes its own rows.
+  parallel_for(g.batch * bands, 1, [&](Dim first_task, Dim last_task) {
+    thread_local std::vector<float> cols;
+    if (Dim(cols.size()) < band * row_length) cols.resize(band * row_length);
+    for (Dim task = first_task; task < last_task; ++task) {
+      const Dim b = task / bands, first = task % bands * band;
+      const Dim rows = std::min(band, pixels - first);
+      const float* in_b = input + b * volume(g.input) * g.in_channels;
+      float* out_b = output + b * pixels * g.out_channels;
+      for (Dim group = 0; group < g.groups; ++group) {
         im2col(g, in_b, group, first, rows, cols.data());
         // (rows, taps*Cg) x (taps*Cg, Fg); this group's filters are columns
         // [group*Fg, (group+1)*Fg) of the (taps*Cg, F) kernel.
@@ -97,12 +99,29 @@ void conv_im2col(const ConvGeometry& g, const float* input, const float* kernel,
              bias != nullptr);
       }
     }
-  }
+  });
 }
 
 }  // namespace
 
 namespace detail {
+
+Dim scratch_rows(Dim row_length, Dim pixels) {
+  constexpr Dim kScratchFloats = Dim{1} << 20;
+  if (pixels <= 0) return 1;
+  const Dim cap = std::max<Dim>(kScratchFloats / std::max<Dim>(row_length, 1), 1);
+  const Dim bands = (pixels + cap - 1) / cap;
+  return (pixels + bands - 1) / bands;
+}
+
+Dim band_rows(Dim row_length, Dim pixels, Dim batch) {
+  constexpr Dim kMinBand = 64;  // thinner gemms lose more than a thread gains
+  const Dim band = scratch_rows(row_length, pixels);
+  const Dim threads = num_threads();
+  if (batch >= threads || pixels <= kMinBand) return band;
+  const Dim bands = (2 * threads + batch - 1) / std::max<Dim>(batch, 1);
+  return std::min(band, std::max((pixels + bands - 1) / bands, kMinBand));
+}
 
 // See internal.hpp; the gradients (conv_backward.cpp) lower inputs too.
 void im2col(const ConvGeometry& g, const float* in_b, Dim group, Dim first, Dim rows, float* cols) {

@@ -10,6 +10,7 @@
 
 #include "kernels/gemm.hpp"
 #include "kernels/internal.hpp"
+#include "kernels/parallel.hpp"
 
 namespace stride::kernels {
 
@@ -33,7 +34,9 @@ using detail::im2col;
 using detail::inside;
 using detail::volume;
 
-constexpr Dim kScratchFloats = Dim{1} << 20;  // cap on the column band (4 MiB), as forward
+// How many partial sums a kernel gradient is split into (at most): enough for
+// the cores of small machines, few enough that adding them up is cheap.
+constexpr Dim kKernelGradChunks = 8;
 
 bool is_depthwise(const ConvGeometry& g) {
   return g.groups == g.in_channels && g.groups > 1;
@@ -63,11 +66,6 @@ void col2im(const ConvGeometry& g, const float* cols, Dim group, Dim first, Dim 
   }
 }
 
-// Rows of output pixels lowered at a time, so the scratch stays bounded.
-Dim band_rows(Dim row_length, Dim pixels) {
-  return std::clamp(kScratchFloats / row_length, Dim{1}, std::max(pixels, Dim{1}));
-}
-
 void backward_input_im2col(const ConvGeometry& g, const float* output_grad, const float* kernel,
                            float* input_grad) {
   const Dim cg = g.in_channels / g.groups, fg = g.out_channels / g.groups, f_count = g.out_channels;
@@ -75,44 +73,67 @@ void backward_input_im2col(const ConvGeometry& g, const float* output_grad, cons
   const Dim in_size = volume(g.input) * g.in_channels;
   std::fill(input_grad, input_grad + g.batch * in_size, 0.0f);
   if (pixels == 0) return;
-  const Dim band = band_rows(row_length, pixels);
-  std::vector<float> cols(band * row_length);
-  for (Dim b = 0; b < g.batch; ++b) {
-    const float* dy_b = output_grad + b * pixels * f_count;
-    for (Dim group = 0; group < g.groups; ++group) {
-      for (Dim first = 0; first < pixels; first += band) {
-        const Dim rows = std::min(band, pixels - first);
-        // (rows, Fg) x (Fg, taps*Cg): the group's kernel columns, transposed.
-        gemm(KernelPath::kFast, Transpose::kNo, Transpose::kYes, rows, row_length, fg,
-             dy_b + first * f_count + group * fg, f_count, kernel + group * fg, f_count,
-             cols.data(), row_length, false);
-        col2im(g, cols.data(), group, first, rows, input_grad + b * in_size);
+  // Bands of one image add into overlapping input pixels: one task per
+  // image, its bands in order (the gemm inside shares out a lone image).
+  const Dim band = detail::band_rows(row_length, pixels, g.batch);
+  parallel_for(g.batch, 1, [&](Dim first_image, Dim last_image) {
+    thread_local std::vector<float> cols;
+    if (Dim(cols.size()) < band * row_length) cols.resize(band * row_length);
+    for (Dim b = first_image; b < last_image; ++b) {
+      const float* dy_b = output_grad + b * pixels * f_count;
+      for (Dim group = 0; group < g.groups; ++group) {
+        for (Dim first = 0; first < pixels; first += band) {
+          const Dim rows = std::min(band, pixels - first);
+          // (rows, Fg) x (Fg, taps*Cg): the group's kernel columns, transposed.
+          gemm(KernelPath::kFast, Transpose::kNo, Transpose::kYes, rows, row_length, fg,
+               dy_b + first * f_count + group * fg, f_count, kernel + group * fg, f_count,
+               cols.data(), row_length, false);
+          col2im(g, cols.data(), group, first, rows, input_grad + b * in_size);
+        }
       }
     }
-  }
+  });
 }
 
 void backward_kernel_im2col(const ConvGeometry& g, const float* input, const float* output_grad,
                             float* kernel_grad) {
   const Dim cg = g.in_channels / g.groups, fg = g.out_channels / g.groups, f_count = g.out_channels;
   const Dim pixels = volume(g.output), row_length = volume(g.kernel) * cg;
-  std::fill(kernel_grad, kernel_grad + row_length * f_count, 0.0f);
+  const Dim kernel_size = row_length * f_count;
+  std::fill(kernel_grad, kernel_grad + kernel_size, 0.0f);
   if (pixels == 0 || g.batch == 0) return;
-  const Dim band = band_rows(row_length, pixels);
-  std::vector<float> cols(band * row_length);
-  for (Dim b = 0; b < g.batch; ++b) {
-    const float* in_b = input + b * volume(g.input) * g.in_channels;
-    const float* dy_b = output_grad + b * pixels * f_count;
-    for (Dim group = 0; group < g.groups; ++group) {
-      for (Dim first = 0; first < pixels; first += band) {
-        const Dim rows = std::min(band, pixels - first);
-        im2col(g, in_b, group, first, rows, cols.data());
-        // (taps*Cg, rows) x (rows, Fg) into the group's kernel columns.
-        gemm(KernelPath::kFast, Transpose::kYes, Transpose::kNo, row_length, fg, rows, cols.data(),
-             row_length, dy_b + first * f_count + group * fg, f_count, kernel_grad + group * fg,
-             f_count, true);
+  // A sum over the batch: each chunk of images sums into its own buffer, then
+  // the chunks are added in order. The chunks depend on the batch size only,
+  // so the result is the same for every thread count. The band is fixed too:
+  // it decides the order of the sum over pixels.
+  const Dim chunks = std::min<Dim>(g.batch, kKernelGradChunks);
+  const Dim per_chunk = (g.batch + chunks - 1) / chunks;
+  const Dim band = detail::scratch_rows(row_length, pixels);
+  std::vector<float> partial((chunks - 1) * kernel_size, 0.0f);
+  parallel_for(chunks, 1, [&](Dim first_chunk, Dim last_chunk) {
+    thread_local std::vector<float> cols;
+    if (Dim(cols.size()) < band * row_length) cols.resize(band * row_length);
+    for (Dim chunk = first_chunk; chunk < last_chunk; ++chunk) {
+      float* sum = chunk == 0 ? kernel_grad : partial.data() + (chunk - 1) * kernel_size;
+      for (Dim b = chunk * per_chunk; b < std::min(g.batch, (chunk + 1) * per_chunk); ++b) {
+        const float* in_b = input + b * volume(g.input) * g.in_channels;
+        const float* dy_b = output_grad + b * pixels * f_count;
+        for (Dim group = 0; group < g.groups; ++group) {
+          for (Dim first = 0; first < pixels; first += band) {
+            const Dim rows = std::min(band, pixels - first);
+            im2col(g, in_b, group, first, rows, cols.data());
+            // (taps*Cg, rows) x (rows, Fg) into the group's kernel columns.
+            gemm(KernelPath::kFast, Transpose::kYes, Transpose::kNo, row_length, fg, rows,
+                 cols.data(), row_length, dy_b + first * f_count + group * fg, f_count,
+                 sum + group * fg, f_count, true);
+          }
+        }
       }
     }
+  });
+  for (Dim chunk = 1; chunk < chunks; ++chunk) {
+    const float* part = partial.data() + (chunk - 1) * kernel_size;
+    for (Dim i = 0; i < kernel_size; ++i) kernel_grad[i] += part[i];
   }
 }
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "kernels/gemm_micro.hpp"
+#include "kernels/parallel.hpp"
 
 namespace stride::kernels {
 
@@ -24,6 +25,9 @@ namespace {
 constexpr Dim kKc = 256;
 constexpr Dim kMc = 96;
 constexpr Dim kNc = 2048;
+// Below this many multiply-adds a gemm stays on the calling thread: waking
+// the pool costs more than it saves.
+constexpr Dim kParallelFlops = Dim{1} << 18;
 
 Dim round_up(Dim x, Dim multiple) {
   return (x + multiple - 1) / multiple * multiple;
@@ -138,25 +142,32 @@ void gemm_blocked(const MicroKernel& micro, Transpose ta, Transpose tb, Dim m, D
     }
     return;
   }
-  // Reused across calls (and, later, one per thread): no allocation once warm.
-  thread_local std::vector<float> packed_a, packed_b;
+  // Reused across calls, one per thread: no allocation once warm.
+  thread_local std::vector<float> packed_b;
   const Dim a_size = round_up(std::min(m, kMc), micro.mr) * std::min(k, kKc);
   const Dim b_size = round_up(std::min(n, kNc), micro.nr) * std::min(k, kKc);
-  if (Dim(packed_a.size()) < a_size) packed_a.resize(a_size);
   if (Dim(packed_b.size()) < b_size) packed_b.resize(b_size);
+  // Threads split C by blocks of rows; every element is still summed over k
+  // in the same order, so the result does not depend on the thread count.
+  const Dim row_blocks = (m + kMc - 1) / kMc;
+  const bool parallel = m * n * k >= kParallelFlops;
 
   for (Dim jc = 0; jc < n; jc += kNc) {
     const Dim nc = std::min(kNc, n - jc);
     for (Dim pc = 0; pc < k; pc += kKc) {
       const Dim kc = std::min(kKc, k - pc);
       pack_b(kc, nc, at(b, ldb, tb, pc, jc), ldb, tb, micro.nr, packed_b.data());
+      const float* shared_b = packed_b.data();
       const bool add = accumulate || pc > 0;
-      for (Dim ic = 0; ic < m; ic += kMc) {
-        const Dim mc = std::min(kMc, m - ic);
-        pack_a(mc, kc, at(a, lda, ta, ic, pc), lda, ta, micro.mr, packed_a.data());
-        macro_kernel(micro, mc, nc, kc, packed_a.data(), packed_b.data(), c + ic * ldc + jc, ldc,
-                     add);
-      }
+      parallel_for(row_blocks, parallel ? 1 : row_blocks, [&](Dim first, Dim last) {
+        thread_local std::vector<float> packed_a;
+        if (Dim(packed_a.size()) < a_size) packed_a.resize(a_size);
+        for (Dim block = first; block < last; ++block) {
+          const Dim ic = block * kMc, mc = std::min(kMc, m - ic);
+          pack_a(mc, kc, at(a, lda, ta, ic, pc), lda, ta, micro.mr, packed_a.data());
+          macro_kernel(micro, mc, nc, kc, packed_a.data(), shared_b, c + ic * ldc + jc, ldc, add);
+        }
+      });
     }
   }
 }

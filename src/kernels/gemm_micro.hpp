@@ -2,6 +2,8 @@
 // depends on the instruction set, so tuning for a CPU happens here.
 #pragma once
 
+#include <vector>
+
 #include "kernels/gemm.hpp"
 #include "stride/shape.hpp"
 
@@ -11,7 +13,7 @@ namespace stride::kernels::detail {
 //   c[i*ldc + j] (+)= sum_p a_panel[p*mr + i] * b_panel[p*nr + j],
 // adding to the old c when `add`, overwriting it otherwise. The panels hold
 // kc steps each, zero-padded to the full tile.
-inline constexpr Dim kMaxTileFloats = 16 * 16;  // mr * nr of every micro-kernel is at most this
+inline constexpr Dim kMaxTileFloats = 12 * 32;  // mr * nr of every micro-kernel is at most this
 
 struct MicroKernel {
   Dim mr, nr;
@@ -24,6 +26,15 @@ const MicroKernel& best_micro_kernel();
 // The portable micro-kernel, used where nothing better is available and by
 // tests to cover it on every machine.
 const MicroKernel& portable_micro_kernel();
+// Every micro-kernel this CPU can run, best first (tests check each one).
+std::vector<const MicroKernel*> supported_micro_kernels();
+
+#ifdef STRIDE_X86_KERNELS
+// The x86 kernels (gemm_micro_avx2.cpp, gemm_micro_avx512.cpp): call only
+// where the CPU supports them.
+const MicroKernel& avx2_micro_kernel();
+const MicroKernel& avx512_micro_kernel();
+#endif
 
 }  // namespace stride::kernels::detail
 

@@ -50,6 +50,15 @@ inline bool is_pointwise(const ConvGeometry& g) {
 // (conv.cpp). The row layout matches the kernel's (kd, kh, kw, Cg) rows.
 void im2col(const ConvGeometry& g, const float* in_b, Dim group, Dim first, Dim rows, float* cols);
 
+// Output pixels lowered by im2col at a time so that the scratch stays under
+// 4 MiB, the bands of an image about equal. Independent of the thread count.
+Dim scratch_rows(Dim row_length, Dim pixels);
+// The same, cut further when a batch has fewer images than threads, so that
+// all of them get work. Only for products where a pixel's result does not
+// depend on its band (forward rows, input gradients), as this depends on the
+// thread count.
+Dim band_rows(Dim row_length, Dim pixels, Dim batch);
+
 // Per-channel sums of `rows` rows of `channels` values, accumulated in
 // double (a bias gradient sums over every pixel of the batch).
 void sum_rows(const float* rows, Dim count, Dim channels, float* out);

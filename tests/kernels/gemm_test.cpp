@@ -86,9 +86,10 @@ void expect_random_product_agrees(test::Rng& rng, Dim m, Dim n, Dim k,
       << ldc << ", accumulate " << accumulate;
 }
 
-// Sizes around the tile edges (mr 4/6, nr 8/16) and the kc = 256, mc = 96
-// block edges.
-constexpr Dim kEdgeSizes[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 15, 16, 17, 31, 33, 95, 97, 257};
+// Sizes around the tile edges (mr 4/6/12, nr 8/16/32) and the kc = 256,
+// mc = 96 block edges.
+constexpr Dim kEdgeSizes[] = {1,  2,  3,  4,  5,  6,  7,  8,  9,  11, 12,
+                              13, 15, 16, 17, 31, 32, 33, 95, 97, 257};
 
 TEST(GemmKernel, FastAgreesWithReferenceOnEdgeSizes) {
   test::Rng rng(20240601);
@@ -101,11 +102,14 @@ TEST(GemmKernel, FastAgreesWithReferenceOnEdgeSizes) {
   }
 }
 
-TEST(GemmKernel, PortableMicroKernelAgreesWithReference) {
+// Each micro-kernel this CPU runs (AVX-512 12x32, AVX2 6x16, portable 4x8),
+// not only the one picked, on sizes around its tile.
+TEST(GemmKernel, EveryMicroKernelAgreesWithReference) {
   test::Rng rng(7);
-  for (int trial = 0; trial < 40; ++trial) {
-    expect_random_product_agrees(rng, rng.in(1, 20), rng.in(1, 20), rng.in(1, 40),
-                                 &detail::portable_micro_kernel());
+  for (const detail::MicroKernel* micro : detail::supported_micro_kernels()) {
+    for (int trial = 0; trial < 40; ++trial) {
+      expect_random_product_agrees(rng, rng.in(1, 30), rng.in(1, 40), rng.in(1, 40), micro);
+    }
   }
 }
 

@@ -127,11 +127,13 @@ TEST(GemmTransposeKernel, FastAgreesWithReferenceOnEdgeSizes) {
   }
 }
 
-TEST(GemmTransposeKernel, PortableMicroKernelAgreesWithReference) {
+TEST(GemmTransposeKernel, EveryMicroKernelAgreesWithReference) {
   test::Rng rng(72);
-  for (int trial = 0; trial < 40; ++trial) {
-    expect_random_product_agrees(rng, kBoth[trial % 2], kBoth[trial / 2 % 2], rng.in(1, 20),
-                                 rng.in(1, 20), rng.in(1, 40), &detail::portable_micro_kernel());
+  for (const detail::MicroKernel* micro : detail::supported_micro_kernels()) {
+    for (int trial = 0; trial < 40; ++trial) {
+      expect_random_product_agrees(rng, kBoth[trial % 2], kBoth[trial / 2 % 2], rng.in(1, 30),
+                                   rng.in(1, 40), rng.in(1, 40), micro);
+    }
   }
 }
 

@@ -1,0 +1,168 @@
+// The thread pool behind parallel_for (see parallel.hpp).
+#include "kernels/parallel.hpp"
+
+#include <sched.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstdlib>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "stride/parallel.hpp"
+
+namespace stride {
+
+namespace {
+
+constexpr int kMaxThreads = 256;
+
+int default_threads() {
+  if (const char* env = std::getenv("STRIDE_NUM_THREADS")) {
+    const int n = std::atoi(env);
+    if (n >= 1) return std::min(n, kMaxThreads);
+  }
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0) return std::max(1, CPU_COUNT(&set));
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
+// One parallel_for at a time: the job is published under the mutex, workers
+// and caller claim pieces from `next`, the last one out wakes the caller.
+class Pool {
+ public:
+  static Pool& instance() {
+    static Pool pool;
+    return pool;
+  }
+
+  int threads() const { return threads_; }
+
+  void resize(int threads) {
+    stop_workers();
+    threads_ = std::clamp(threads, 1, kMaxThreads);
+  }
+
+  void run(Dim pieces, Dim count, Dim grain, const std::function<void(Dim, Dim)>& body) {
+    std::unique_lock lock(mutex_);
+    start_workers();
+    job_ = {&body, pieces, count, grain};
+    next_.store(0);
+    unfinished_.store(pieces);
+    ++generation_;
+    lock.unlock();
+    wake_.notify_all();
+    work();
+    lock.lock();
+    // Every piece done and every worker out of work(): the job may change.
+    done_.wait(lock, [&] { return unfinished_.load() == 0 && active_ == 0; });
+    job_.body = nullptr;
+  }
+
+  ~Pool() { stop_workers(); }
+
+ private:
+  struct Job {
+    const std::function<void(Dim, Dim)>* body = nullptr;
+    Dim pieces = 0, count = 0, grain = 1;
+  };
+
+  Pool() : threads_(default_threads()) {}
+
+  // Claims pieces of the current job until none is left.
+  void work() {
+    inside_ = true;
+    for (;;) {
+      const Dim piece = next_.fetch_add(1);
+      if (piece >= job_.pieces) break;
+      const Dim begin = piece * job_.grain;
+      (*job_.body)(begin, std::min(job_.count, begin + job_.grain));
+      unfinished_.fetch_sub(1);
+    }
+    inside_ = false;
+  }
+
+  void worker_loop() {
+    std::uint64_t seen = 0;
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      wake_.wait(lock, [&] { return stopping_ || (generation_ != seen && job_.body); });
+      if (stopping_) return;
+      seen = generation_;
+      ++active_;
+      lock.unlock();
+      work();
+      lock.lock();
+      --active_;
+      done_.notify_one();
+    }
+  }
+
+  // Called with mutex_ held.
+  void start_workers() {
+    if (!workers_.empty() || threads_ == 1) return;
+    for (int i = 1; i < threads_; ++i) workers_.emplace_back([this] { worker_loop(); });
+  }
+
+  void stop_workers() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    for (std::thread& t : workers_) t.join();
+    workers_.clear();
+    stopping_ = false;
+  }
+
+ public:
+  static thread_local bool inside_;
+
+ private:
+  int threads_;
+  std::mutex mutex_;
+  std::condition_variable wake_, done_;
+  std::vector<std::thread> workers_;
+  Job job_;
+  std::atomic<Dim> next_{0}, unfinished_{0};
+  std::uint64_t generation_ = 0;
+  int active_ = 0;  // workers inside work()
+  bool stopping_ = false;
+};
+
+thread_local bool Pool::inside_ = false;
+
+}  // namespace
+
+void set_num_threads(int threads) {
+  Pool::instance().resize(threads);
+}
+int num_threads() {
+  return Pool::instance().threads();
+}
+
+namespace kernels {
+
+void parallel_for(Dim count, Dim grain, const std::function<void(Dim, Dim)>& body) {
+  if (count <= 0) return;
+  grain = std::max<Dim>(grain, 1);
+  const Dim pieces = (count + grain - 1) / grain;
+  Pool& pool = Pool::instance();
+  if (pieces == 1 || pool.threads() == 1 || Pool::inside_) {
+    for (Dim begin = 0; begin < count; begin += grain) body(begin, std::min(count, begin + grain));
+    return;
+  }
+  pool.run(pieces, count, grain, body);
+}
+
+Dim parallel_pieces(Dim count, Dim min_grain) {
+  const Dim threads = num_threads();
+  return std::clamp<Dim>(count / std::max<Dim>(min_grain, 1), 1, threads);
+}
+
+}  // namespace kernels
+
+}  // namespace stride

@@ -1,0 +1,25 @@
+// parallel_for: the one way kernels use threads. A persistent pool; the
+// calling thread works too; pieces are claimed dynamically (an atomic
+// counter), so a core slowed by a co-tenant simply takes fewer pieces.
+#pragma once
+
+#include <functional>
+
+#include "stride/shape.hpp"
+
+namespace stride::kernels {
+
+// Runs body(begin, end) over [0, count) cut into pieces of `grain` items
+// (the last may be shorter). The pieces depend only on count and grain, so
+// a body that writes disjoint outputs per piece gives the same result with
+// any number of threads. Runs inline when there is one piece, one thread,
+// or when called from inside another parallel_for.
+void parallel_for(Dim count, Dim grain, const std::function<void(Dim begin, Dim end)>& body);
+
+// The number of pieces parallel_for would use to spread `count` items over
+// the threads with at least `min_grain` items each: handy for choosing a
+// grain (grain = ceil(count / pieces)). Depends on the thread count, so only
+// for work whose result does not depend on how it is cut.
+Dim parallel_pieces(Dim count, Dim min_grain);
+
+}  // namespace stride::kernels

@@ -1,0 +1,135 @@
+// Threads: parallel_for hands out every piece exactly once, and the kernels
+// that use it give bit-identical results for every thread count (each
+// output is computed by one piece, in a fixed order).
+#include "kernels/parallel.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <mutex>
+#include <set>
+
+#include "kernels/conv.hpp"
+#include "kernels/gemm.hpp"
+#include "kernels/kernel_test_util.hpp"
+#include "stride/parallel.hpp"
+
+namespace stride::kernels {
+namespace {
+
+// Restores the thread count a test changes.
+class ThreadCount {
+ public:
+  ThreadCount() : saved_(num_threads()) {}
+  ~ThreadCount() { set_num_threads(saved_); }
+
+ private:
+  int saved_;
+};
+
+TEST(Parallel, EveryPieceRunsOnceWithItsFixedBounds) {
+  ThreadCount restore;
+  for (int threads : {1, 2, 3, 5}) {
+    set_num_threads(threads);
+    EXPECT_EQ(num_threads(), threads);
+    for (Dim count : {Dim{1}, Dim{7}, Dim{64}, Dim{1000}}) {
+      for (Dim grain : {Dim{1}, Dim{3}, Dim{64}}) {
+        std::mutex mutex;
+        std::set<std::pair<Dim, Dim>> pieces;
+        std::vector<std::atomic<int>> hits(count);
+        parallel_for(count, grain, [&](Dim begin, Dim end) {
+          for (Dim i = begin; i < end; ++i) hits[i]++;
+          std::lock_guard lock(mutex);
+          pieces.insert({begin, end});
+        });
+        for (Dim i = 0; i < count; ++i) ASSERT_EQ(hits[i].load(), 1) << i;
+        EXPECT_EQ(Dim(pieces.size()), (count + grain - 1) / grain);
+        for (const auto& [begin, end] : pieces) {
+          EXPECT_EQ(begin % grain, 0);
+          EXPECT_EQ(end, std::min(count, begin + grain));
+        }
+      }
+    }
+  }
+}
+
+TEST(Parallel, NestedCallsRunInline) {
+  ThreadCount restore;
+  set_num_threads(3);
+  std::atomic<int> inner{0};
+  parallel_for(6, 1, [&](Dim, Dim) {
+    parallel_for(4, 1, [&](Dim begin, Dim end) { inner += int(end - begin); });
+  });
+  EXPECT_EQ(inner.load(), 24);
+}
+
+TEST(Parallel, ThreadCountIsClamped) {
+  ThreadCount restore;
+  set_num_threads(0);
+  EXPECT_EQ(num_threads(), 1);
+  set_num_threads(100000);
+  EXPECT_EQ(num_threads(), 256);
+}
+
+// The same computation at 1, 2 and 3 threads, compared bit for bit.
+template <class Compute>
+void expect_same_for_every_thread_count(Compute compute) {
+  ThreadCount restore;
+  set_num_threads(1);
+  const std::vector<float> one = compute();
+  for (int threads : {2, 3}) {
+    set_num_threads(threads);
+    EXPECT_EQ(compute(), one) << threads << " threads";
+  }
+}
+
+TEST(Parallel, GemmIsBitIdenticalAcrossThreadCounts) {
+  test::Rng rng(5);
+  const Dim m = 517, n = 70, k = 300;
+  const std::vector<float> a = rng.floats(m * k), b = rng.floats(k * n);
+  expect_same_for_every_thread_count([&] {
+    std::vector<float> c(m * n);
+    gemm(KernelPath::kFast, m, n, k, a.data(), k, b.data(), n, c.data(), n, false);
+    return c;
+  });
+}
+
+ConvGeometry conv3x3(Dim batch, Dim size, Dim cin, Dim cout) {
+  ConvGeometry g;
+  g.batch = batch;
+  g.input = {1, size, size};
+  g.output = {1, size - 2, size - 2};
+  g.kernel = {1, 3, 3};
+  g.in_channels = cin;
+  g.out_channels = cout;
+  return g;
+}
+
+TEST(Parallel, ConvolutionAndGradientsAreBitIdenticalAcrossThreadCounts) {
+  test::Rng rng(6);
+  for (Dim batch : {Dim{1}, Dim{5}, Dim{11}}) {
+    const ConvGeometry g = conv3x3(batch, 20, 6, 9);
+    const Dim in_size = batch * 20 * 20 * 6, out_size = batch * 18 * 18 * 9;
+    const std::vector<float> x = rng.floats(in_size), w = rng.floats(9 * 6 * 9),
+                             bias = rng.floats(9), dy = rng.floats(out_size);
+    expect_same_for_every_thread_count([&] {
+      std::vector<float> y(out_size);
+      conv_forward(KernelPath::kFast, g, x.data(), w.data(), bias.data(), y.data());
+      return y;
+    });
+    expect_same_for_every_thread_count([&] {
+      std::vector<float> dx(in_size);
+      conv_backward_input(KernelPath::kFast, g, dy.data(), w.data(), dx.data());
+      return dx;
+    });
+    expect_same_for_every_thread_count([&] {
+      std::vector<float> dw(9 * 6 * 9 + 9);
+      conv_backward_kernel(KernelPath::kFast, g, x.data(), dy.data(), dw.data(),
+                           dw.data() + 9 * 6 * 9);
+      return dw;
+    });
+  }
+}
+
+}  // namespace
+}  // namespace stride::kernels
