@@ -190,6 +190,14 @@ int main(int argc, char** argv) {
   evaluate_cmd->add_flag("--reference", evaluate.reference,
                          "Compute with the reference kernels instead of the fast ones");
 
+  // Computing commands take --threads (default: every CPU the process may use).
+  int threads = 0;
+  for (CLI::App* cmd : {predict_cmd, train_cmd, evaluate_cmd})
+    cmd->add_option("--threads", threads,
+                    "Threads to compute with (default: all CPUs; results are the same for any "
+                    "count)")
+        ->check(CLI::Range(1, 256));
+
   LayersArgs layers;
   CLI::App* layers_cmd = app.add_subcommand("layers", "List the supported layer classes");
   layers_cmd->add_option("NAME", layers.names, "Show these layers' arguments and defaults");
@@ -214,6 +222,7 @@ int main(int argc, char** argv) {
     return usage_error(e.what());
   }
 
+  if (threads > 0) stride::set_num_threads(threads);
   try {
     std::string out;
     if (*summary_cmd) {

@@ -196,6 +196,17 @@ TEST_F(Train, CtrlCStopsAfterTheBatchAndSaves) {
   EXPECT_EQ(evaluated.status, 0) << evaluated.err;
 }
 
+TEST_F(Train, ThreadCountDoesNotChangeTheResult) {
+  for (const char* threads : {"1", "2", "3"}) {
+    const CliResult r = run_cli(train_args(model_, {"--epochs", "2", "--threads", threads, "--save",
+                                                    path(std::string(threads) + ".npz")}));
+    ASSERT_EQ(r.status, 0) << r.err;
+  }
+  EXPECT_EQ(read_text(path("1.npz")), read_text(path("2.npz")));
+  EXPECT_EQ(read_text(path("1.npz")), read_text(path("3.npz")));
+  EXPECT_EQ(run_cli(train_args(model_, {"--threads", "0"})).status, 2);
+}
+
 TEST_F(Train, OneLinePerEpochWhenNotATerminal) {
   const CliResult r =
       run_cli(train_args(model_, {"--epochs", "2", "--validation-split", "0.25", "--optimizer",
