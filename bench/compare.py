@@ -173,6 +173,89 @@ def print_table(results, rss, peaks, torch_on):
     sys.stdout.flush()
 
 
+def merge_peak(total, reply):
+    """Adds a probe's samples to `total` (same layout), recomputing medians and bests."""
+    for result in reply["results"]:
+        into = next((r for r in total["results"] if r["isa"] == result["isa"]), None)
+        if into is None:
+            total["results"].append(into := dict(result, runs=[]))
+        for run in result["runs"]:
+            same = next((r for r in into["runs"] if r["threads"] == run["threads"]), None)
+            if same is None:
+                into["runs"].append(same := dict(run, samples_gflops=[]))
+            same["samples_gflops"] = same["samples_gflops"] + run["samples_gflops"]
+            same["median_gflops"] = statistics.median(same["samples_gflops"])
+            same["best_gflops"] = max(same["samples_gflops"])
+        into["runs"].sort(key=lambda r: r["threads"])
+
+
+def measure(a, cases, with_rss, sides):
+    """Everything the report shows: the peak probe, the rounds, the RSS processes."""
+    started = time.time()
+    log("peak FLOP/s probe ...")
+    probe = [a.stride_bin, "--peak", "--peak-samples", str(a.peak_samples)]
+    peak = {"results": []}
+    merge_peak(peak, json.loads(subprocess.run(probe, check=True, capture_output=True,
+                                               text=True).stdout))
+    workers = {side: Worker(side, worker_argv(side, a)) for side in sides}
+    results = {case: {side: None for side in sides} for case in cases}
+    samples = {case: {side: [] for side in sides} for case in cases}
+    for r in range(a.rounds):
+        order = sides if r % 2 == 0 else sides[::-1]
+        for case in cases:
+            for side in order:
+                reply = workers[side].request(case)
+                samples[case][side] += reply["samples_ms"]
+                results[case][side] = dict(reply, samples_ms=samples[case][side],
+                                           median_ms=statistics.median(samples[case][side]),
+                                           best_ms=min(samples[case][side]))
+        # The peak is sampled every round too, so that it sees the same slow spells.
+        merge_peak(peak, workers["stride"].request("peak", 1))
+        log(f"round {r + 1}/{a.rounds} done, {time.time() - started:.0f} s")
+    hellos = {side: w.hello for side, w in workers.items()}
+    for w in workers.values():
+        w.close()
+
+    rss = {}
+    if with_rss:
+        for side in sides:  # a fresh process that does only the training case
+            log(f"peak RSS of a {side} training process ...")
+            w = Worker(side, worker_argv(side, a))
+            w.request("mnist_train", 2)
+            rss[side] = w.request("rss")["peak_rss_mib"]
+            w.close()
+    log(f"total {time.time() - started:.0f} s")
+    peaks = {side: peak_for(peak, max(1, hellos[side]["threads"]["used"])) for side in sides}
+    return {"date": f"{datetime.datetime.now():%Y-%m-%d %H:%M}", "cpu": cpu_model(),
+            "cpus": os.cpu_count(), "args": vars(a), "workers": hellos, "peak": peak,
+            "peak_used": peaks, "cases": results, "peak_rss_mib": rss}
+
+
+def print_header(data):
+    a = data["args"]
+    print(f"# {data['date']}, {data['cpu']}, {data['cpus']} CPUs")
+    for result in data["peak"]["results"]:
+        runs = ", ".join(f"{r['threads']} thread{'s' if r['threads'] > 1 else ''} "
+                         f"{r['median_gflops']:.1f} GFLOP/s (best {r['best_gflops']:.1f}, "
+                         f"{len(r['samples_gflops'])} samples)" for r in result["runs"])
+        print(f"# peak fp32 FMA, {result['isa']}, {result['accumulators']} accumulators: {runs}")
+    for side, hello in data["workers"].items():
+        th = hello["threads"]
+        extra = f" ({th['note']})" if side == "stride" else f", torch {hello['version']}"
+        p = data["peak_used"][side]
+        against = (f"% of peak against {p['median_gflops']:.1f} GFLOP/s ({p['threads']} thread(s), "
+                   f"{p['isa']})" if p else "no peak measured")
+        print(f"# {side}: {th['used']} thread(s) of {th['requested']} asked{extra}; {against}")
+    stride = data["workers"]["stride"]
+    for check, result in stride["startup_check"].items():
+        print(f"# stride start-up check against naive loops, {check}: {result}")
+    for warning in stride["build"]["warnings"]:
+        print(f"# WARNING: {warning}")
+    pinned = ", both pinned to CPU 0" if a["threads"] == 1 else ""
+    print(f"# {a['rounds']} rounds, samples of >= {a['min_sample_ms']:.0f} ms, sides alternating"
+          f"{pinned}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--stride-bin", default="build-release/bench/stride_bench")
@@ -187,72 +270,16 @@ def main():
     ap.add_argument("--json", metavar="OUT", help="save every sample and the workers' descriptions")
     a = ap.parse_args()
     cases, with_rss = selected_cases(a.cases)
-    started = time.time()
-
     torch_on = not a.no_torch and torch_available()
     if not torch_on:
         log("PyTorch not available (or --no-torch): timing stride only")
-    sides = ["stride", "torch"] if torch_on else ["stride"]
-
-    log("peak FLOP/s probe ...")
-    probe = [a.stride_bin, "--peak", "--peak-samples", str(a.peak_samples)]
-    peak = json.loads(subprocess.run(probe, check=True, capture_output=True, text=True).stdout)
-    workers = {side: Worker(side, worker_argv(side, a)) for side in sides}
-    peaks = {side: peak_for(peak, max(1, workers[side].hello["threads"]["used"])) for side in sides}
-
-    print(f"# {datetime.datetime.now():%Y-%m-%d %H:%M}, {cpu_model()}, {os.cpu_count()} CPUs")
-    for result in peak["results"]:
-        runs = ", ".join(f"{r['threads']} thread{'s' if r['threads'] > 1 else ''} "
-                         f"{r['median_gflops']:.1f} GFLOP/s (best {r['best_gflops']:.1f})"
-                         for r in result["runs"])
-        print(f"# peak fp32 FMA, {result['isa']}, {result['accumulators']} accumulators: {runs}")
-    for side, w in workers.items():
-        th = w.hello["threads"]
-        extra = f" ({th['note']})" if side == "stride" else f", torch {w.hello['version']}"
-        p = peaks[side]
-        against = (f"% of peak against {p['median_gflops']:.1f} GFLOP/s ({p['threads']} thread(s), "
-                   f"{p['isa']})" if p else "no peak measured")
-        print(f"# {side}: {th['used']} thread(s) of {th['requested']} asked{extra}; {against}")
-    for check, result in workers["stride"].hello["startup_check"].items():
-        print(f"# stride start-up check against naive loops, {check}: {result}")
-    for warning in workers["stride"].hello["build"]["warnings"]:
-        print(f"# WARNING: {warning}")
-    print(f"# {a.rounds} rounds, samples of >= {a.min_sample_ms:.0f} ms, sides alternating",
-          flush=True)
-
-    results = {case: {side: None for side in sides} for case in cases}
-    samples = {case: {side: [] for side in sides} for case in cases}
-    for r in range(a.rounds):
-        order = sides if r % 2 == 0 else sides[::-1]
-        for case in cases:
-            for side in order:
-                reply = workers[side].request(case)
-                samples[case][side] += reply["samples_ms"]
-                results[case][side] = dict(reply, samples_ms=samples[case][side],
-                                           median_ms=statistics.median(samples[case][side]),
-                                           best_ms=min(samples[case][side]))
-        log(f"round {r + 1}/{a.rounds} done, {time.time() - started:.0f} s")
-    hellos = {side: w.hello for side, w in workers.items()}
-    for w in workers.values():
-        w.close()
-
-    rss = {}
-    if with_rss:
-        for side in sides:  # a fresh process that does only the training case
-            log(f"peak RSS of a {side} training process ...")
-            w = Worker(side, worker_argv(side, a))
-            w.request("mnist_train", 2)
-            rss[side] = w.request("rss")["peak_rss_mib"]
-            w.close()
-
+    data = measure(a, cases, with_rss, ["stride", "torch"] if torch_on else ["stride"])
+    print_header(data)
     print()
-    print_table(results, rss, peaks, torch_on)
-    log(f"total {time.time() - started:.0f} s")
+    print_table(data["cases"], data["peak_rss_mib"], data["peak_used"], torch_on)
     if a.json:
         with open(a.json, "w") as f:
-            json.dump({"date": f"{datetime.datetime.now():%Y-%m-%d %H:%M}", "cpu": cpu_model(),
-                       "cpus": os.cpu_count(), "args": vars(a), "workers": hellos, "peak": peak,
-                       "peak_used": peaks, "cases": results, "peak_rss_mib": rss}, f, indent=1)
+            json.dump(data, f, indent=1)
 
 
 def cpu_model():
