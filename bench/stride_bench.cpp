@@ -14,18 +14,12 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <stride/parallel.hpp>
 #include <string>
 
 #include "peak_flops.hpp"
 #include "stride_cases.hpp"
 #include "timing.hpp"
-
-#if __has_include(<stride/parallel.hpp>)
-#include <stride/parallel.hpp>
-#define STRIDE_BENCH_HAS_THREAD_API 1
-#else
-#define STRIDE_BENCH_HAS_THREAD_API 0
-#endif
 
 namespace {
 
@@ -62,20 +56,13 @@ json build_info() {
           {"warnings", warnings}};
 }
 
-// Threads stride runs with: set through stride::set_num_threads when the
-// library has it (0 keeps its default), otherwise the worker is
-// single-threaded whatever was asked.
+// Threads stride runs with (0 keeps the library's default: the CPUs this
+// process may use, or $STRIDE_NUM_THREADS).
 json apply_threads(int requested) {
-#if STRIDE_BENCH_HAS_THREAD_API
   if (requested > 0) stride::set_num_threads(requested);
   return {{"requested", requested},
           {"used", stride::num_threads()},
           {"note", "stride::set_num_threads"}};
-#else
-  return {{"requested", requested},
-          {"used", 1},
-          {"note", "this stride has no thread-count API (<stride/parallel.hpp>): single-threaded"}};
-#endif
 }
 
 // The naive-loop check of two small layers before anything is timed: SAME
