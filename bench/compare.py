@@ -173,6 +173,23 @@ def print_table(results, rss, peaks, torch_on):
     sys.stdout.flush()
 
 
+def cpu_busy_seconds():
+    """CPU time every process on the machine has used since boot (from /proc/stat)."""
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(v) for v in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu_seconds():
+    """CPU time of this script and of the workers it has waited for."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
 def merge_peak(total, reply):
     """Adds a probe's samples to `total` (same layout), recomputing medians and bests."""
     for result in reply["results"]:
@@ -191,7 +208,7 @@ def merge_peak(total, reply):
 
 def measure(a, cases, with_rss, sides):
     """Everything the report shows: the peak probe, the rounds, the RSS processes."""
-    started = time.time()
+    started, busy_before, own_before = time.time(), cpu_busy_seconds(), own_cpu_seconds()
     log("peak FLOP/s probe ...")
     probe = [a.stride_bin, "--peak", "--peak-samples", str(a.peak_samples)]
     peak = {"results": []}
@@ -224,10 +241,19 @@ def measure(a, cases, with_rss, sides):
             w.request("mnist_train", 2)
             rss[side] = w.request("rss")["peak_rss_mib"]
             w.close()
-    log(f"total {time.time() - started:.0f} s")
+    wall = time.time() - started
+    log(f"total {wall:.0f} s")
+    # What other processes took from the CPUs meanwhile: on this shared machine, the figures
+    # of a run with much background load are not comparable with a quiet one's.
+    busy_after = cpu_busy_seconds()
+    background = None
+    if busy_before is not None and busy_after is not None:
+        others = (busy_after - busy_before) - (own_cpu_seconds() - own_before)
+        background = max(0.0, others) / (wall * (os.cpu_count() or 1))
     peaks = {side: peak_for(peak, max(1, hellos[side]["threads"]["used"])) for side in sides}
     return {"date": f"{datetime.datetime.now():%Y-%m-%d %H:%M}", "cpu": cpu_model(),
-            "cpus": os.cpu_count(), "args": vars(a), "workers": hellos, "peak": peak,
+            "cpus": os.cpu_count(), "background_load": background, "wall_seconds": wall,
+            "args": vars(a), "workers": hellos, "peak": peak,
             "peak_used": peaks, "cases": results, "peak_rss_mib": rss}
 
 
@@ -251,6 +277,12 @@ def print_header(data):
         print(f"# stride start-up check against naive loops, {check}: {result}")
     for warning in stride["build"]["warnings"]:
         print(f"# WARNING: {warning}")
+    if data["background_load"] is not None:
+        share = data["background_load"]
+        print(f"# background load: other processes used {100 * share:.0f}% of the CPUs during the "
+              f"{data['wall_seconds']:.0f} s run"
+              + ("; WARNING: the figures are disturbed, rerun on a quieter machine" if share > 0.1
+                 else ""))
     pinned = ", both pinned to CPU 0" if a["threads"] == 1 else ""
     print(f"# {a['rounds']} rounds, samples of >= {a['min_sample_ms']:.0f} ms, sides alternating"
           f"{pinned}")
