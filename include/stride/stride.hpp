@@ -2,6 +2,7 @@
 // The one public header.
 #pragma once
 
+#include "stride/build.hpp"
 #include "stride/config.hpp"
 #include "stride/dataset.hpp"
 #include "stride/error.hpp"

@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <cstdlib>
 #include <new>
 #include <string>
 
@@ -90,7 +91,12 @@ int main(int argc, char** argv) {
   CLI::App app{
       "stride: Keras layers in C++: shapes, parameters, summaries, explain, predict, train",
       "stride"};
-  app.set_version_flag("--version", std::string("stride ") + STRIDE_VERSION);
+  const stride::BuildInfo build = stride::build_info();
+  app.set_version_flag("--version",
+                       fmt::format("stride {} ({}{}, gemm kernel {}, {} thread{})", STRIDE_VERSION,
+                                   build.optimized ? "optimized" : "NOT optimized",
+                                   build.assertions ? ", assertions on" : "", build.gemm_kernel,
+                                   build.threads, build.threads == 1 ? "" : "s"));
   app.footer(kExamples);
   app.require_subcommand(1);
 
@@ -223,6 +229,12 @@ int main(int argc, char** argv) {
   }
 
   if (threads > 0) stride::set_num_threads(threads);
+  // Computing from a debug build is a common, silent 10-50x loss: say so
+  // (STRIDE_NO_BUILD_WARNING=1 silences it, as the tests of such builds do).
+  const char* quiet = std::getenv("STRIDE_NO_BUILD_WARNING");
+  if ((*predict_cmd || *train_cmd || *evaluate_cmd) && !(quiet && *quiet))
+    if (const std::string warning = stride::unoptimized_build_warning(); !warning.empty())
+      std::fprintf(stderr, "warning: %s\n", warning.c_str());
   try {
     std::string out;
     if (*summary_cmd) {

@@ -36,7 +36,7 @@ bool cpu_has_avx2_fma() {
 }  // namespace
 
 const MicroKernel& portable_micro_kernel() {
-  static const MicroKernel kernel{4, 8, micro_tile<Scalar, 4, 8>};
+  static const MicroKernel kernel{"portable", 4, 8, micro_tile<Scalar, 4, 8>};
   return kernel;
 }
 

@@ -16,6 +16,7 @@ namespace stride::kernels::detail {
 inline constexpr Dim kMaxTileFloats = 12 * 32;  // mr * nr of every micro-kernel is at most this
 
 struct MicroKernel {
+  const char* name;  // the instruction set: "avx512", "avx2", "portable"
   Dim mr, nr;
   void (*run)(Dim kc, const float* a_panel, const float* b_panel, float* c, Dim ldc, bool add);
 };

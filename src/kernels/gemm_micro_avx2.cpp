@@ -24,7 +24,7 @@ struct Avx2 {
 }  // namespace
 
 const MicroKernel& avx2_micro_kernel() {
-  static const MicroKernel kernel{6, 16, micro_tile<Avx2, 6, 2>};
+  static const MicroKernel kernel{"avx2", 6, 16, micro_tile<Avx2, 6, 2>};
   return kernel;
 }
 

@@ -26,7 +26,7 @@ struct Avx512 {
 }  // namespace
 
 const MicroKernel& avx512_micro_kernel() {
-  static const MicroKernel kernel{12, 32, micro_tile<Avx512, 12, 2>};
+  static const MicroKernel kernel{"avx512", 12, 32, micro_tile<Avx512, 12, 2>};
   return kernel;
 }
 

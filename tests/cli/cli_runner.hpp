@@ -73,7 +73,7 @@ inline CliResult run_cli(const std::vector<std::string>& args, const std::string
   TempDir tmp;
   const std::string in = tmp.file("stdin", stdin_text);
   // Appends only: GCC 12 warns falsely (-Wstringop-overflow) on "literal" + std::string&&.
-  std::string command = "env -u COLUMNS ";
+  std::string command = "env -u COLUMNS STRIDE_NO_BUILD_WARNING=1 ";
   command += env;
   command += " ";
   command += shell_quote(STRIDE_CLI_PATH);
@@ -99,6 +99,7 @@ class CliProcess {
       std::freopen(out_.c_str(), "w", stdout);
       std::freopen(err_.c_str(), "w", stderr);
       unsetenv("COLUMNS");
+      setenv("STRIDE_NO_BUILD_WARNING", "1", 1);
       std::vector<char*> argv{const_cast<char*>(STRIDE_CLI_PATH)};
       for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
       argv.push_back(nullptr);

@@ -272,10 +272,37 @@ TEST(CliLayers, ShowsSignatureWithKerasDefaults) {
       << r.out;
 }
 
+// An unoptimized build says so on the computing commands (one stderr line,
+// output unchanged); an optimized one says nothing.
+TEST(CliMisc, WarnsOnlyFromAnUnoptimizedBuild) {
+  TempDir dir;
+  const std::string x = (dir.path() / "x.npy").string();
+  const std::vector<float> zeros(28 * 28);
+  write_npy(x, Array::from_float({1, 28, 28, 1}, zeros.data()));
+  const CliResult r = run_cli({"predict", source_path("examples/mnist_convnet.txt"), "--input", x},
+                              "", "STRIDE_NO_BUILD_WARNING=");
+  EXPECT_EQ(r.status, 0);
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1);
+#ifdef __OPTIMIZE__
+  EXPECT_EQ(r.err, "");
+  EXPECT_EQ(unoptimized_build_warning(), "");
+#else
+  EXPECT_EQ(r.err, "warning: " + unoptimized_build_warning() + "\n");
+#endif
+}
+
 TEST(CliMisc, VersionAndHelp) {
   CliResult v = run_cli({"--version"});
   expect_ok(v);
   EXPECT_EQ(v.out.rfind("stride ", 0), 0u);
+  // This test binary is compiled with the library's flags: it knows whether
+  // the build is optimized.
+#ifdef __OPTIMIZE__
+  EXPECT_NE(v.out.find("(optimized, "), std::string::npos) << v.out;
+#else
+  EXPECT_NE(v.out.find("(NOT optimized"), std::string::npos) << v.out;
+#endif
+  EXPECT_NE(v.out.find("gemm kernel " + build_info().gemm_kernel), std::string::npos) << v.out;
   CliResult h = run_cli({"--help"});
   expect_ok(h);
   EXPECT_NE(h.out.find("summary"), std::string::npos);
