@@ -267,7 +267,9 @@ def print_header(data):
         print(f"# peak fp32 FMA, {result['isa']}, {result['accumulators']} accumulators: {runs}")
     for side, hello in data["workers"].items():
         th = hello["threads"]
-        extra = f" ({th['note']})" if side == "stride" else f", torch {hello['version']}"
+        extra = (f" ({th['note']}; {hello['build']['type']} build, gemm micro-kernel "
+                 f"{hello['build']['gemm_kernel']})" if side == "stride"
+                 else f", torch {hello['version']}")
         p = data["peak_used"][side]
         against = (f"% of peak against {p['median_gflops']:.1f} GFLOP/s ({p['threads']} thread(s), "
                    f"{p['isa']})" if p else "no peak measured")

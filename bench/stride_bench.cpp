@@ -14,6 +14,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <stride/build.hpp>
 #include <stride/parallel.hpp>
 #include <string>
 
@@ -26,33 +27,32 @@ namespace {
 using nlohmann::json;
 using stride::bench::Workload;
 
-// What the build did to this file. The library is built by the same CMake
-// configuration (same build type and flags), so this speaks for it too.
+// How the library was built (stride::build_info, from its own translation
+// units) and how this file was: both come from one CMake configuration, but
+// the library's own answer is the one that matters for its times.
 json build_info() {
 #if defined(__OPTIMIZE__)
-  const bool optimized = true;
+  const bool bench_optimized = true;
 #else
-  const bool optimized = false;
+  const bool bench_optimized = false;
 #endif
-#if defined(NDEBUG)
-  const bool ndebug = true;
-#else
-  const bool ndebug = false;
-#endif
+  const stride::BuildInfo library = stride::build_info();
+  const std::string type = STRIDE_BENCH_BUILD_TYPE;
   json warnings = json::array();
-  if (!optimized)
-    warnings.push_back(
-        "stride_bench and the library were built without optimization (build type '" +
-        std::string(STRIDE_BENCH_BUILD_TYPE) +
-        "'); the times mean nothing: configure with -DCMAKE_BUILD_TYPE=Release");
-  else if (!ndebug)
-    warnings.push_back("built without NDEBUG (build type '" + std::string(STRIDE_BENCH_BUILD_TYPE) +
+  if (!library.optimized || !bench_optimized)
+    warnings.push_back(std::string(library.optimized ? "stride_bench" : "the stride library") +
+                       " was built without optimization (build type '" + type +
+                       "'): the times mean nothing; configure with -DCMAKE_BUILD_TYPE=Release");
+  else if (library.assertions)
+    warnings.push_back("the stride library was built without NDEBUG (build type '" + type +
                        "'): assertions are on; use -DCMAKE_BUILD_TYPE=Release");
   if (STRIDE_BENCH_SANITIZE)
     warnings.push_back("built with sanitizers (STRIDE_SANITIZE=ON): the times mean nothing");
-  return {{"type", STRIDE_BENCH_BUILD_TYPE},
-          {"optimized", optimized},
-          {"ndebug", ndebug},
+  return {{"type", type},
+          {"library_optimized", library.optimized},
+          {"library_assertions", library.assertions},
+          {"bench_optimized", bench_optimized},
+          {"gemm_kernel", library.gemm_kernel},
           {"warnings", warnings}};
 }
 
