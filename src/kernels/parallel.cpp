@@ -7,9 +7,11 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdlib>
+#include <exception>
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "stride/parallel.hpp"
@@ -60,6 +62,7 @@ class Pool {
     // Every piece done and every worker out of work(): the job may change.
     done_.wait(lock, [&] { return unfinished_.load() == 0 && active_ == 0; });
     job_.body = nullptr;
+    if (std::exception_ptr error = std::exchange(error_, nullptr)) std::rethrow_exception(error);
   }
 
   ~Pool() { stop_workers(); }
@@ -79,7 +82,13 @@ class Pool {
       const Dim piece = next_.fetch_add(1);
       if (piece >= job_.pieces) break;
       const Dim begin = piece * job_.grain;
-      (*job_.body)(begin, std::min(job_.count, begin + job_.grain));
+      try {
+        (*job_.body)(begin, std::min(job_.count, begin + job_.grain));
+      } catch (...) {
+        // Kept for the caller (out of memory, say); the other pieces still run.
+        std::lock_guard lock(error_mutex_);
+        if (!error_) error_ = std::current_exception();
+      }
       unfinished_.fetch_sub(1);
     }
     inside_ = false;
@@ -130,6 +139,8 @@ class Pool {
   std::atomic<Dim> next_{0}, unfinished_{0};
   std::uint64_t generation_ = 0;
   int active_ = 0;  // workers inside work()
+  std::mutex error_mutex_;
+  std::exception_ptr error_;  // the first exception a piece threw
   bool stopping_ = false;
 };
 

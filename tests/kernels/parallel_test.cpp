@@ -63,6 +63,24 @@ TEST(Parallel, NestedCallsRunInline) {
   EXPECT_EQ(inner.load(), 24);
 }
 
+TEST(Parallel, AnExceptionInAPieceReachesTheCaller) {
+  ThreadCount restore;
+  for (int threads : {1, 3}) {
+    set_num_threads(threads);
+    std::atomic<int> ran{0};
+    EXPECT_THROW(parallel_for(8, 1,
+                              [&](Dim begin, Dim) {
+                                ++ran;
+                                if (begin == 5) throw std::bad_alloc();
+                              }),
+                 std::bad_alloc);
+    // The pool is usable afterwards.
+    std::atomic<int> after{0};
+    parallel_for(8, 1, [&](Dim, Dim) { ++after; });
+    EXPECT_EQ(after.load(), 8);
+  }
+}
+
 TEST(Parallel, ThreadCountIsClamped) {
   ThreadCount restore;
   set_num_threads(0);
