@@ -124,7 +124,7 @@ std::string run_train(const TrainArgs& args, bool& interrupted) {
         "Trained {} examples in {:.1f} s: {:.0f} examples/s\n", history.samples_trained,
         history.seconds_training,
         static_cast<double>(history.samples_trained) / std::max(history.seconds_training, 1e-9));
-  else if (trained == 0 && history.initial_epoch >= args.epochs)
+  else if (trained == 0 && history.initial_epoch > 0 && history.initial_epoch >= args.epochs)
     out += fmt::format("Nothing to train: the checkpoint has {} of {} epochs\n",
                        history.initial_epoch, args.epochs);
   if (interrupted) {
