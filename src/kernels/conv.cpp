@@ -126,25 +126,15 @@ Dim band_rows(Dim row_length, Dim pixels, Dim batch) {
 // See internal.hpp; the gradients (conv_backward.cpp) lower inputs too.
 void im2col(const ConvGeometry& g, const float* in_b, Dim group, Dim first, Dim rows, float* cols) {
   const Dim cin = g.in_channels, cg = cin / g.groups;
-  const Spatial &in = g.input, &k = g.kernel, &s = g.strides, &d = g.dilation, &pad = g.pad_before;
-  for (Dim r = 0; r < rows; ++r) {
-    const Spatial op = grid_position(g.output, first + r);
-    for (Dim kd = 0; kd < k[0]; ++kd) {
-      const Dim id = op[0] * s[0] + kd * d[0] - pad[0];
-      for (Dim kh = 0; kh < k[1]; ++kh) {
-        const Dim ih = op[1] * s[1] + kh * d[1] - pad[1];
-        for (Dim kw = 0; kw < k[2]; ++kw, cols += cg) {
-          const Dim iw = op[2] * s[2] + kw * d[2] - pad[2];
-          if (inside(id, in[0]) && inside(ih, in[1]) && inside(iw, in[2])) {
-            const float* x = in_b + grid_index(in, id, ih, iw) * cin + group * cg;
-            std::copy(x, x + cg, cols);
-          } else {
-            std::fill(cols, cols + cg, 0.0f);
-          }
-        }
-      }
+  for_each_band_tap(g, first, rows, [&](Dim pixel) {
+    if (pixel >= 0) {
+      const float* x = in_b + pixel * cin + group * cg;
+      std::copy(x, x + cg, cols);
+    } else {
+      std::fill(cols, cols + cg, 0.0f);
     }
-  }
+    cols += cg;
+  });
 }
 
 }  // namespace detail

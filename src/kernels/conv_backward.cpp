@@ -48,22 +48,13 @@ bool is_depthwise(const ConvGeometry& g) {
 void col2im(const ConvGeometry& g, const float* cols, Dim group, Dim first, Dim rows,
             float* in_grad_b) {
   const Dim cin = g.in_channels, cg = cin / g.groups;
-  const Spatial &in = g.input, &k = g.kernel, &s = g.strides, &d = g.dilation, &pad = g.pad_before;
-  for (Dim r = 0; r < rows; ++r) {
-    const Spatial op = grid_position(g.output, first + r);
-    for (Dim kd = 0; kd < k[0]; ++kd) {
-      const Dim id = op[0] * s[0] + kd * d[0] - pad[0];
-      for (Dim kh = 0; kh < k[1]; ++kh) {
-        const Dim ih = op[1] * s[1] + kh * d[1] - pad[1];
-        for (Dim kw = 0; kw < k[2]; ++kw, cols += cg) {
-          const Dim iw = op[2] * s[2] + kw * d[2] - pad[2];
-          if (!inside(id, in[0]) || !inside(ih, in[1]) || !inside(iw, in[2])) continue;
-          float* x = in_grad_b + grid_index(in, id, ih, iw) * cin + group * cg;
-          for (Dim c = 0; c < cg; ++c) x[c] += cols[c];
-        }
-      }
+  detail::for_each_band_tap(g, first, rows, [&](Dim pixel) {
+    if (pixel >= 0) {
+      float* x = in_grad_b + pixel * cin + group * cg;
+      for (Dim c = 0; c < cg; ++c) x[c] += cols[c];
     }
-  }
+    cols += cg;
+  });
 }
 
 void backward_input_im2col(const ConvGeometry& g, const float* output_grad, const float* kernel,

@@ -45,6 +45,28 @@ inline bool is_pointwise(const ConvGeometry& g) {
   return g.kernel == ones && g.strides == ones && g.pad_before == zeros && g.output == g.input;
 }
 
+// The taps of output pixels [first, first + rows) in im2col's column order
+// (pixel, kd, kh, kw): visit(input_pixel) with the input pixel the tap reads
+// (index into the image's grid), or -1 where it falls into the padding.
+template <typename Visit>
+void for_each_band_tap(const ConvGeometry& g, Dim first, Dim rows, Visit visit) {
+  const Spatial &in = g.input, &k = g.kernel, &s = g.strides, &d = g.dilation, &pad = g.pad_before;
+  for (Dim r = 0; r < rows; ++r) {
+    const Spatial op = grid_position(g.output, first + r);
+    for (Dim kd = 0; kd < k[0]; ++kd) {
+      const Dim id = op[0] * s[0] + kd * d[0] - pad[0];
+      for (Dim kh = 0; kh < k[1]; ++kh) {
+        const Dim ih = op[1] * s[1] + kh * d[1] - pad[1];
+        for (Dim kw = 0; kw < k[2]; ++kw) {
+          const Dim iw = op[2] * s[2] + kw * d[2] - pad[2];
+          const bool real = inside(id, in[0]) && inside(ih, in[1]) && inside(iw, in[2]);
+          visit(real ? grid_index(in, id, ih, iw) : Dim{-1});
+        }
+      }
+    }
+  }
+}
+
 // Lowers output pixels [first, first + rows) of one batch item and group to
 // rows of (tap, channel) values, zero where the tap falls into the padding
 // (conv.cpp). The row layout matches the kernel's (kd, kh, kw, Cg) rows.
