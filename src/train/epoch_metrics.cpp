@@ -5,25 +5,24 @@
 namespace stride {
 
 EpochMetrics::EpochMetrics(const std::vector<std::string>& names) {
+  constexpr AccuracyKind kKinds[] = {AccuracyKind::kBinary, AccuracyKind::kCategorical,
+                                     AccuracyKind::kSparseCategorical};
   for (const std::string& name : names) {
     if (name == "loss") continue;  // always tracked
-    Kind kind;
-    if (name == "accuracy" || name == "acc")
-      kind = Kind::kAccuracy;
-    else if (name == "binary_accuracy")
-      kind = Kind::kBinary;
-    else if (name == "categorical_accuracy")
-      kind = Kind::kCategorical;
-    else if (name == "sparse_categorical_accuracy")
-      kind = Kind::kSparseCategorical;
-    else if (name == "sparse_top_k_categorical_accuracy")
-      kind = Kind::kSparseTopK;
-    else
-      throw Error(fmt::format(
-          "unknown metric '{}' (known: accuracy, acc, binary_accuracy, categorical_accuracy, "
-          "sparse_categorical_accuracy, sparse_top_k_categorical_accuracy)",
-          name));
-    metrics_.push_back({name, kind});
+    Tracked m{name};
+    if (name == "sparse_top_k_categorical_accuracy") {
+      m.top_k = true;
+    } else if (name != "accuracy" && name != "acc") {
+      // A named accuracy fixes its kind; "accuracy" is resolved per batch from the shapes.
+      for (AccuracyKind kind : kKinds)
+        if (name == accuracy_name(kind)) m.kind = kind;
+      if (!m.kind)
+        throw Error(fmt::format(
+            "unknown metric '{}' (known: accuracy, acc, binary_accuracy, categorical_accuracy, "
+            "sparse_categorical_accuracy, sparse_top_k_categorical_accuracy)",
+            name));
+    }
+    metrics_.push_back(m);
   }
 }
 
@@ -33,23 +32,11 @@ void EpochMetrics::add_batch(double loss, const Tensor& y_true, const Tensor& y_
   loss_sum_ += loss * batch;
   loss_count_ += batch;
   for (Tracked& m : metrics_) {
-    switch (m.kind) {
-      case Kind::kAccuracy:
-        m.sum += accuracy_sum(resolve_accuracy(y_true.shape(), y_pred.shape()), y_true, y_pred);
-        break;
-      case Kind::kBinary:
-        m.sum += binary_accuracy_sum(y_true, y_pred);
-        break;
-      case Kind::kCategorical:
-        m.sum += categorical_accuracy_sum(y_true, y_pred);
-        break;
-      case Kind::kSparseCategorical:
-        m.sum += sparse_categorical_accuracy_sum(y_true, y_pred);
-        break;
-      case Kind::kSparseTopK:
-        m.sum += static_cast<double>(sparse_top_k_correct(y_true, y_pred, 5));
-        break;
-    }
+    if (m.top_k)
+      m.sum += static_cast<double>(sparse_top_k_correct(y_true, y_pred, 5));
+    else
+      m.sum += accuracy_sum(m.kind ? *m.kind : resolve_accuracy(y_true.shape(), y_pred.shape()),
+                            y_true, y_pred);
     m.count += static_cast<double>(sample_count(y_pred));
   }
 }

@@ -2,6 +2,7 @@
 // average them: the loss weighted by batch size, each metric over samples.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,10 +21,10 @@ class EpochMetrics {
   Logs logs(const std::string& prefix = "") const;
 
  private:
-  enum class Kind { kAccuracy, kBinary, kCategorical, kSparseCategorical, kSparseTopK };
   struct Tracked {
-    std::string name;  // as given: "accuracy", "acc", ...
-    Kind kind;
+    std::string name;                  // as given: "accuracy", "acc", ...
+    std::optional<AccuracyKind> kind;  // none: "accuracy", resolved from the shapes
+    bool top_k = false;                // sparse_top_k_categorical_accuracy (k = 5)
     double sum = 0, count = 0;
   };
   double loss_sum_ = 0, loss_count_ = 0;

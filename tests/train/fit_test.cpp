@@ -109,6 +109,23 @@ TEST(Fit, EpochLogsAreSampleWeightedAverages) {
   EXPECT_DOUBLE_EQ(e.at("accuracy"), right / 11);
 }
 
+// Named metrics fix their kind; "acc" is "accuracy" under its own name. With
+// 3 classes every label is among the top 5.
+TEST(Fit, NamedMetricsAreLoggedUnderTheirNames) {
+  Trainer run;
+  const Logs e = evaluate(run.model, *run.loss, three_class_data(20, 13),
+                          {.metrics = {"acc", "sparse_categorical_accuracy",
+                                       "sparse_top_k_categorical_accuracy", "loss"}});
+  EXPECT_EQ(e.size(), 4u);
+  EXPECT_DOUBLE_EQ(e.at("acc"), e.at("sparse_categorical_accuracy"));
+  EXPECT_DOUBLE_EQ(e.at("sparse_top_k_categorical_accuracy"), 1.0);
+  EXPECT_NE(error_of([&] {
+              evaluate(run.model, *run.loss, three_class_data(4, 14),
+                       {.metrics = {"categorical_accuracy"}});
+            }),
+            "");  // class indices are not one-hot rows
+}
+
 TEST(Fit, LearnsTheThreeClassTask) {
   Trainer run;
   run.optimizer = make_optimizer("adam", {.learning_rate = 0.01});
