@@ -25,7 +25,9 @@ class Error : public std::runtime_error {
       : std::runtime_error(message), loc_(std::move(loc)) {}
 
   const SourceLoc& loc() const { return loc_; }
-  // Fills in the location if none is set yet (inner errors know better).
+  // Fills in the location if none is set yet (inner errors know better): a
+  // location with a line replaces one without; a bare file name never
+  // replaces a file already named.
   void set_loc_if_unknown(const SourceLoc& loc);
   // The name of the call argument the error is about, if any. Readers use it
   // to point the column at that argument.

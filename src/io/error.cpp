@@ -9,6 +9,10 @@ std::string SourceLoc::str() const {
 }
 
 void Error::set_loc_if_unknown(const SourceLoc& loc) {
+  // A file we already name is kept unless the new location is more precise
+  // (has a line): an error inside a checkpoint must not be blamed on the
+  // labels file that a caller wraps the whole run in.
+  if (!loc_.file.empty() && !loc.known()) return;
   if (!loc_.known()) {
     // Keep a file name we already had if the new location has none.
     std::string file = loc.file.empty() ? loc_.file : loc.file;

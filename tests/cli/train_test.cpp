@@ -263,6 +263,19 @@ TEST_F(Train, EvaluateMatchesTheForwardGolden) {
             std::string::npos);
 }
 
+// A damaged checkpoint is named in the error, not the labels file the
+// training run is reported under.
+TEST_F(Train, DamagedCheckpointIsNamed) {
+  const std::string ckpt = path("ckpt");
+  fs::create_directories(ckpt);
+  write_text(ckpt + "/epoch-0002.npz", "PK\x03\x04 truncated");
+  const CliResult r =
+      run_cli(train_args(model_, {"--epochs", "3", "--checkpoint", ckpt, "--resume"}));
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_EQ(r.err.rfind("error: " + ckpt + "/epoch-0002.npz: ", 0), 0u) << r.err;
+}
+
 TEST_F(Train, FailuresAreOneLineBeforeAnyTraining) {
   const std::string floats = path("floats.npy");
   std::vector<float> f(600, 0.5f);
