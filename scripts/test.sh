@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Builds stride and runs the whole suite three ways: a Release build with
-# ctest, an ASan+UBSan build with ctest, and a short libFuzzer run of every
-# fuzz/fuzz_*.cpp target on its corpus. Installs what it needs with apt-get.
+# ctest (then installed into a temporary prefix, with examples/consumer built
+# against it), an ASan+UBSan build with ctest, and a short libFuzzer run of
+# every fuzz/fuzz_*.cpp target on its corpus. Installs what it needs with apt-get.
 # FUZZ_SECONDS (default 20) sets each fuzz run's length.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/deps.sh
 
-need_packages "${STRIDE_BUILD_DEPS[@]}" clang libclang-rt-14-dev
+# groff-base and man-db: the man page's checks.
+need_packages "${STRIDE_BUILD_DEPS[@]}" clang libclang-rt-14-dev groff-base man-db
 fuzz_seconds=${FUZZ_SECONDS:-20}
 jobs=$(nproc)
 export CTEST_OUTPUT_ON_FAILURE=1
@@ -17,6 +19,9 @@ step "Release build and tests (build-test/)"
 cmake -S . -B build-test -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build-test
 ctest --test-dir build-test -j"$jobs" || failed+=("release tests")
+
+step "cmake --install, then examples/consumer built against the installed package"
+./scripts/check_install.sh build-test || failed+=("install and consumer")
 
 step "ASan+UBSan build and tests (build-asan/)"
 # -O1 -g1: quick to compile, fast enough to run, stack traces with line numbers.

@@ -108,6 +108,11 @@ int main(int argc, char** argv) {
                           fmt::format("Summary format: {} (default keras2: Keras <= 2.6)",
                                       fmt::join(summary_style_names(), ", ")));
   summary_cmd->add_flag("--json", summary.json, "Print the summary as JSON");
+  summary_cmd->footer(R"EX(Examples:
+  stride summary examples/mnist_convnet.txt            Keras <= 2.6 table
+  stride summary --style keras3 examples/mnist_convnet.txt
+  stride summary --json model.json                      names, shapes, params as JSON
+  cat model.txt | stride summary -)EX");
   summary_cmd
       ->add_option("--line-length", summary.line_length,
                    "Table width (default: Keras's; keras3: min(88, columns - 4))")
@@ -123,6 +128,10 @@ int main(int argc, char** argv) {
   explain_cmd->add_option("MODEL_OR_LAYERS", explain.operands,
                           "Model file (or -), or with --input: layer calls like "
                           "\"MaxPooling2D(2, strides=2)\"");
+  explain_cmd->footer(R"EX(Examples:
+  stride explain examples/seed2_conv.txt
+  stride explain --input 11,11,1 "MaxPooling2D(2, strides=2)"
+  stride explain --input 28,28,1 "Conv2D(32, 3, strides=2, padding='same')" "Flatten()")EX");
 
   PredictArgs predict;
   CLI::App* predict_cmd =
@@ -142,6 +151,9 @@ int main(int argc, char** argv) {
   predict_cmd->add_flag(
       "--reference", predict.reference,
       "Compute with the reference kernels (plain loops) instead of the fast ones");
+  predict_cmd->footer(R"EX(Examples:
+  stride predict examples/mnist_convnet.txt --input examples/mnist_convnet_input.npy
+  stride predict examples/mnist_convnet.txt --weights W.npz --input X.npy --output Y.npy)EX");
 
   TrainArgs train;
   CLI::App* train_cmd = app.add_subcommand(
@@ -181,6 +193,11 @@ int main(int argc, char** argv) {
                         "Write per-epoch loss and metrics as CSV (Keras's CSVLogger)");
   train_cmd->add_flag("--reference", train.reference,
                       "Compute with the reference kernels instead of the fast ones");
+  train_cmd->footer(R"EX(Examples:
+  stride train examples/mnist_convnet.txt --dataset fashion-mnist --epochs 5 --save W.npz
+  stride train model.txt --data X.npy --labels Y.npy --validation-split 0.1 --history h.csv
+  stride train model.txt --data X.npy --labels Y.npy --checkpoint ckpt --epochs 10
+  stride train model.txt --data X.npy --labels Y.npy --checkpoint ckpt --resume --epochs 10)EX");
 
   EvaluateArgs evaluate;
   CLI::App* evaluate_cmd = app.add_subcommand(
@@ -195,6 +212,9 @@ int main(int argc, char** argv) {
   add_loss_options(evaluate_cmd, evaluate.loss, evaluate.from_logits, evaluate.metrics);
   evaluate_cmd->add_flag("--reference", evaluate.reference,
                          "Compute with the reference kernels instead of the fast ones");
+  evaluate_cmd->footer(R"EX(Examples:
+  stride evaluate examples/mnist_convnet.txt --weights W.npz --dataset fashion-mnist
+  stride evaluate model.txt --weights ckpt/epoch-0005.npz --data X.npy --labels Y.npy)EX");
 
   // Computing commands take --threads (default: every CPU the process may use).
   int threads = 0;
@@ -207,6 +227,9 @@ int main(int argc, char** argv) {
   LayersArgs layers;
   CLI::App* layers_cmd = app.add_subcommand("layers", "List the supported layer classes");
   layers_cmd->add_option("NAME", layers.names, "Show these layers' arguments and defaults");
+  layers_cmd->footer(R"EX(Examples:
+  stride layers              every supported layer class
+  stride layers Conv2D Dense their arguments, in Keras's order, with defaults)EX");
 
   // CLI11 would call an unknown command a missing one.
   const std::string first = argc > 1 ? argv[1] : "";

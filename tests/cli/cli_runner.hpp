@@ -77,7 +77,10 @@ inline CliResult run_cli(const std::vector<std::string>& args, const std::string
   command += env;
   command += " ";
   command += shell_quote(STRIDE_CLI_PATH);
-  for (const std::string& a : args) command += " " + shell_quote(a);
+  for (const std::string& a : args) {
+    command += ' ';
+    command += shell_quote(a);
+  }
   command += " <" + shell_quote(in) + " >" + shell_quote((tmp.path() / "out").string()) + " 2>" +
              shell_quote((tmp.path() / "err").string());
   const int raw = std::system(command.c_str());
