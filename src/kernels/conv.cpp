@@ -6,6 +6,7 @@
 
 #include "kernels/gemm.hpp"
 #include "kernels/internal.hpp"
+#include "kernels/onednn.hpp"
 #include "kernels/parallel.hpp"
 #include "stride/parallel.hpp"
 
@@ -147,6 +148,8 @@ void conv_forward(KernelPath path, const ConvGeometry& g, const float* input, co
   } else if (g.groups == g.in_channels && g.groups > 1) {
     // Depthwise even for 1x1 kernels: one loop beats a thin gemm per channel.
     conv_depthwise(g, input, kernel, bias, output);
+  } else if (onednn::conv_forward(g, input, kernel, bias, output)) {
+    // oneDNN took it.
   } else if (is_pointwise(g)) {
     conv_pointwise(g, input, kernel, bias, output);
   } else {

@@ -1,9 +1,12 @@
 // conv_forward: hand-worked cases on both paths, then the fast path (im2col,
-// pointwise and depthwise) against the reference on random configurations.
+// pointwise and depthwise; and oneDNN's convolutions where stride is built
+// with them) against the reference on random configurations.
 #include "kernels/conv.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <limits>
 #include <vector>
 
@@ -158,6 +161,7 @@ ConvGeometry random_geometry(test::Rng& rng, Flavor flavor) {
 }
 
 void expect_fast_agrees(Flavor flavor, std::uint32_t seed, int trials) {
+  const test::ScopedOneDnn own_kernels(false);
   test::Rng rng(seed);
   for (int trial = 0; trial < trials; ++trial) {
     const ConvGeometry g = random_geometry(rng, flavor);
@@ -200,8 +204,54 @@ TEST(ConvKernel, FastAgreesOnALargeImageLoweredInBands) {
   test::Rng rng(5);
   const std::vector<float> input = rng.floats(volume(g.input) * g.in_channels);
   const std::vector<float> kernel = rng.floats(9 * g.in_channels * g.out_channels);
+  const test::ScopedOneDnn own_kernels(false);
   EXPECT_TRUE(agree(run_conv(KernelPath::kFast, g, input, kernel, nullptr),
                     run_conv(KernelPath::kReference, g, input, kernel, nullptr)));
+}
+
+std::vector<float> absolute(std::vector<float> values) {
+  for (float& v : values) v = std::fabs(v);
+  return values;
+}
+
+// oneDNN's convolution, called directly (so a geometry it declines cannot pass
+// by falling back), against the reference.
+void expect_onednn_agrees(const ConvGeometry& g, test::Rng& rng, const std::string& what) {
+  const std::vector<float> input = rng.floats(g.batch * volume(g.input) * g.in_channels);
+  const std::vector<float> kernel = rng.floats(volume(g.kernel) * g.in_channels * g.out_channels);
+  const std::vector<float> bias = rng.floats(g.out_channels);
+  const float* b = rng.coin() ? bias.data() : nullptr;
+  std::vector<float> out(g.batch * volume(g.output) * g.out_channels,
+                         std::numeric_limits<float>::quiet_NaN());
+  ASSERT_TRUE(onednn::conv_forward(g, input.data(), kernel.data(), b, out.data()))
+      << "oneDNN declined " << what << ": " << test::describe(g);
+  const std::vector<float> abs_bias = absolute(bias);
+  EXPECT_TRUE(test::agree_to_rounding(out, run_conv(KernelPath::kReference, g, input, kernel, b),
+                                      run_conv(KernelPath::kReference, g, absolute(input),
+                                               absolute(kernel), b ? abs_bias.data() : nullptr)))
+      << what << ": " << test::describe(g) << (b ? ", bias" : ", no bias");
+}
+
+TEST(ConvKernel, OneDnnAgreesWithReferenceOnRandomConvolutions) {
+  if (!onednn::enabled()) GTEST_SKIP() << "stride is built without oneDNN (STRIDE_ONEDNN=OFF)";
+  test::Rng rng(6);
+  for (int trial = 0; trial < 150; ++trial) {
+    ConvGeometry g = random_geometry(rng, trial % 5 == 0 ? Flavor::kPointwise : Flavor::kPlain);
+    g.groups = 1;
+    expect_onednn_agrees(g, rng, fmt::format("trial {}", trial));
+  }
+}
+
+TEST(ConvKernel, OneDnnAgreesOnALargeImage) {
+  if (!onednn::enabled()) GTEST_SKIP() << "stride is built without oneDNN (STRIDE_ONEDNN=OFF)";
+  ConvGeometry g;
+  g.input = {1, 64, 64};
+  g.output = {1, 62, 62};
+  g.kernel = {1, 3, 3};
+  g.in_channels = 128;
+  g.out_channels = 2;
+  test::Rng rng(5);
+  expect_onednn_agrees(g, rng, "64x64x128 image");
 }
 
 }  // namespace

@@ -12,11 +12,25 @@
 #include <vector>
 
 #include "kernels/conv.hpp"
+#include "kernels/onednn.hpp"
 #include "stride/shape.hpp"
 
 namespace stride::kernels::test {
 
 inline constexpr KernelPath kBothPaths[] = {KernelPath::kReference, KernelPath::kFast};
+
+// oneDNN on or off for a scope: the fast path's tests run stride's own
+// kernels and oneDNN's where both can take a geometry.
+class ScopedOneDnn {
+ public:
+  explicit ScopedOneDnn(bool on) : was_on_(onednn::enabled()) { onednn::set_enabled(on); }
+  ~ScopedOneDnn() { onednn::set_enabled(was_on_); }
+  ScopedOneDnn(const ScopedOneDnn&) = delete;
+  ScopedOneDnn& operator=(const ScopedOneDnn&) = delete;
+
+ private:
+  bool was_on_;
+};
 
 inline const char* path_name(KernelPath path) {
   return path == KernelPath::kReference ? "reference" : "fast";
@@ -112,6 +126,24 @@ inline ::testing::AssertionResult agree(const std::vector<float>& fast,
       return ::testing::AssertionFailure()
              << "element " << i << ": fast " << fast[i] << ", reference " << ref[i];
     }
+  }
+  return ::testing::AssertionSuccess();
+}
+
+// For kernels that sum in another order than stride's (oneDNN): the float32
+// rounding of a sum grows with the sum of the magnitudes of its terms, which
+// the reference computes when given |input| and |kernel| (`magnitude`).
+inline ::testing::AssertionResult agree_to_rounding(const std::vector<float>& fast,
+                                                    const std::vector<float>& ref,
+                                                    const std::vector<float>& magnitude) {
+  if (fast.size() != ref.size() || magnitude.size() != ref.size())
+    return ::testing::AssertionFailure() << "sizes differ";
+  for (std::size_t i = 0; i < ref.size(); ++i) {
+    const double tolerance = 1e-6 * (1.0 + magnitude[i]);
+    if (!(std::fabs(double(fast[i]) - double(ref[i])) <= tolerance))
+      return ::testing::AssertionFailure()
+             << "element " << i << ": fast " << fast[i] << ", reference " << ref[i]
+             << ", magnitude " << magnitude[i];
   }
   return ::testing::AssertionSuccess();
 }
