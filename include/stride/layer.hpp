@@ -31,6 +31,9 @@ class Random;
 struct Tape {
   Tensor input, output;
   std::vector<Tensor> saved;
+  // False for the model's first layer: nobody reads dL/dinput there, so
+  // backward() may skip it and return an empty Tensor().
+  bool input_grad_needed = true;
 };
 
 // How a layer runs: inference or training, and which kernel implementation.

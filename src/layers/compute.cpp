@@ -130,12 +130,13 @@ Tensor restore_axes(const AxesLast& a, const Tensor& rows) {
 
 Tensor convolve_backward(const Tensor& input, const Tensor& output_grad, const Window& window,
                          Dim groups, const float* kernel, float* kernel_grad, float* bias_grad,
-                         ComputePath path) {
+                         ComputePath path, bool input_grad_needed) {
   kernels::ConvGeometry g = conv_geometry(input.shape(), output_grad.shape(), window);
   g.groups = groups;
+  kernels::conv_backward_kernel(path, g, input.data(), output_grad.data(), kernel_grad, bias_grad);
+  if (!input_grad_needed) return Tensor();
   Tensor input_grad(input.shape());
   kernels::conv_backward_input(path, g, output_grad.data(), kernel, input_grad.data());
-  kernels::conv_backward_kernel(path, g, input.data(), output_grad.data(), kernel_grad, bias_grad);
   return input_grad;
 }
 

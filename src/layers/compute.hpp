@@ -24,8 +24,8 @@ template <class ChannelsLastOp>
 Tensor in_channels_last(const Tensor& input, const Tensor& output_grad, bool channels_first,
                         ChannelsLastOp&& op) {
   if (!channels_first) return op(input, output_grad);
-  return kernels::to_channels_first(
-      op(kernels::to_channels_last(input), kernels::to_channels_last(output_grad)));
+  Tensor input_grad = op(kernels::to_channels_last(input), kernels::to_channels_last(output_grad));
+  return input_grad.rank() == 0 ? input_grad : kernels::to_channels_first(input_grad);
 }
 
 // (batch, C, spatial...) -> (batch, spatial..., C), shapes only.
@@ -62,10 +62,11 @@ AxesLast move_axes_last(const Tensor& input, const std::vector<std::size_t>& axe
 Tensor restore_axes(const AxesLast& a, const Tensor& rows);
 
 // The gradients of convolve(): writes dL/dkernel (and dL/dbias when
-// bias_grad is set) and returns dL/dinput, all channels_last.
+// bias_grad is set) and returns dL/dinput, all channels_last; without
+// input_grad_needed it returns an empty Tensor() instead.
 Tensor convolve_backward(const Tensor& input, const Tensor& output_grad, const Window& window,
                          Dim groups, const float* kernel, float* kernel_grad, float* bias_grad,
-                         ComputePath path);
+                         ComputePath path, bool input_grad_needed = true);
 
 // Applies a Keras activation by name in place, over the last axis for softmax.
 void activate(const std::string& activation, Tensor& values, const CallOptions& options);

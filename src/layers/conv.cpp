@@ -105,9 +105,9 @@ class Conv : public Layer {
     const Tensor dz = activation_grad(activation_, tape, output_grad, path);
     return in_channels_last(
         tape.input, dz, channels_first_, [&](const Tensor& x, const Tensor& dy) {
-          return convolve_backward(x, dy, window_, groups_, weight("kernel").data(),
-                                   weight_grads.at(0).data(),
-                                   use_bias_ ? weight_grads.at(1).data() : nullptr, path);
+          return convolve_backward(
+              x, dy, window_, groups_, weight("kernel").data(), weight_grads.at(0).data(),
+              use_bias_ ? weight_grads.at(1).data() : nullptr, path, tape.input_grad_needed);
         });
   }
 

@@ -21,6 +21,7 @@ double Sequential::compute_gradients(const Tensor& x, const Tensor& y, const Los
   if (predictions) *predictions = output;
   LossValue value = loss.compute(y, output);
   Tensor upstream = value.gradient;
+  if (!tapes.empty()) tapes.front().input_grad_needed = false;
   for (std::size_t i = layers_.size(); i-- > 0;) {
     try {
       upstream = layers_[i]->backward(tapes[i], upstream, grads[i], path);

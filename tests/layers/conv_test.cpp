@@ -420,5 +420,37 @@ TEST(ConvLayer, ExplainParamsGroupsDilationCausal) {
   EXPECT_NE(unknown.find("height: unknown (None) in, unknown out"), std::string::npos) << unknown;
 }
 
+// The model's first layer skips dL/dinput (Tape::input_grad_needed): the
+// weight gradients are those of the full backward, for channels_last and
+// channels_first alike.
+TEST(Conv2DLayer, BackwardWithoutTheInputGradientKeepsTheWeightGradients) {
+  for (const char* format : {"channels_last", "channels_first"}) {
+    Sequential model;
+    model.input({5, 6, 3});
+    model.add(fmt::format("Conv2D(4, 3, strides=2, padding='same', data_format='{}')", format));
+    model.initialize_weights(7);
+    const Layer& conv = *model.layers()[0];
+    Tensor x({2, 5, 6, 3});
+    for (Dim i = 0; i < x.size(); ++i) x[i] = float((i * 37) % 11) / 11.0f - 0.5f;
+    std::vector<std::vector<float>> weight_grads;
+    std::vector<Tensor> input_grads;
+    for (bool needed : {true, false}) {
+      Tape tape;
+      const Tensor y = conv.call(x, {.training = true, .tape = &tape});
+      tape.input_grad_needed = needed;  // after call(), which starts the tape afresh
+      Tensor dy(y.shape());
+      for (Dim i = 0; i < dy.size(); ++i) dy[i] = float(i % 5) - 2.0f;
+      std::vector<Tensor> grads;
+      for (const WeightSpec& w : conv.weights()) grads.emplace_back(w.shape);
+      input_grads.push_back(conv.backward(tape, dy, grads, ComputePath::kFast));
+      for (const Tensor& g : grads) weight_grads.push_back(g.values());
+    }
+    EXPECT_EQ(input_grads[0].shape(), x.shape()) << format;
+    EXPECT_EQ(input_grads[1].rank(), 0u) << format;
+    EXPECT_EQ(weight_grads[0], weight_grads[2]) << format << ": kernel gradient";
+    EXPECT_EQ(weight_grads[1], weight_grads[3]) << format << ": bias gradient";
+  }
+}
+
 }  // namespace
 }  // namespace stride::test
