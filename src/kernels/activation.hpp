@@ -48,7 +48,8 @@ void apply_activation(KernelPath path, Activation activation, float* data, Dim s
 
 // The gradient through `activation`: given the values before (z) and after
 // (y) it and dL/dy, writes dL/dz (which may alias dy). Softmax and
-// log_softmax work over rows of `last_dim` values.
+// log_softmax work over rows of `last_dim` values. relu reads y only: z may
+// be y (the layers keep no copy of z for it).
 void activation_backward(KernelPath path, Activation activation, const float* z, const float* y,
                          const float* dy, float* dz, Dim size, Dim last_dim);
 

@@ -146,9 +146,18 @@ void activate(const std::string& activation, Tensor& values, const CallOptions& 
                             values.size(), values.shape().back());
 }
 
+namespace {
+
+// relu's gradient needs only its output (the tape's): no copy of z is kept.
+bool keeps_pre_activation(const std::string& activation) {
+  return activation != "linear" && activation != "relu";
+}
+
+}  // namespace
+
 Tensor activated(const std::string& activation, Tensor z, const CallOptions& options) {
   if (activation == "linear") return z;
-  if (options.tape) options.tape->saved.push_back(z.clone());
+  if (options.tape && keeps_pre_activation(activation)) options.tape->saved.push_back(z.clone());
   activate(activation, z, options);
   return z;
 }
@@ -157,10 +166,11 @@ Tensor activation_grad(const std::string& activation, const Tape& tape, const Te
                        ComputePath path) {
   if (activation == "linear") return output_grad;
   Tensor dz(output_grad.shape());
+  const Tensor& z = keeps_pre_activation(activation) ? tape.saved.back() : tape.output;
   if (!dz.empty())
-    kernels::activation_backward(path, kernels::activation_from_name(activation),
-                                 tape.saved.back().data(), tape.output.data(), output_grad.data(),
-                                 dz.data(), dz.size(), dz.shape().back());
+    kernels::activation_backward(path, kernels::activation_from_name(activation), z.data(),
+                                 tape.output.data(), output_grad.data(), dz.data(), dz.size(),
+                                 dz.shape().back());
   return dz;
 }
 
