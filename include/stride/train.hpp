@@ -33,7 +33,7 @@ struct Progress {
   Dim step = 0;        // batches done in this epoch
   Dim steps = 0;       // batches per epoch
   double seconds = 0;  // since the epoch (or the evaluation) began
-  Logs logs;
+  Logs logs{};
   // In on_epoch_end: every finished epoch so far, resumed ones included.
   const std::vector<Logs>* history = nullptr;
 };
@@ -55,13 +55,13 @@ struct FitOptions {
   // Shuffling and dropout draw from streams derived from (seed, epoch), so an
   // epoch replays identically whether or not the run was resumed.
   std::uint64_t seed = 0;
-  double validation_split = 0;             // the last fraction, split before shuffling
-  std::optional<Dataset> validation_data;  // overrides validation_split
+  double validation_split = 0;               // the last fraction, split before shuffling
+  std::optional<Dataset> validation_data{};  // overrides validation_split
   std::vector<std::string> metrics{"accuracy"};
   ComputePath path = ComputePath::kFast;
   // Each finished epoch writes DIR/epoch-NNNN.npz (atomically): the weights,
   // the optimizer state, the epoch count, the seed and the history so far.
-  std::string checkpoint_dir;
+  std::string checkpoint_dir{};
   // Continue from the newest checkpoint in checkpoint_dir (if there is one):
   // weights, optimizer state and history are taken from it and training goes
   // on with the next epoch up to `epochs`.
@@ -69,7 +69,7 @@ struct FitOptions {
   // Polled after every batch (set it from a signal handler): training stops
   // there and fit returns with History::interrupted.
   const std::atomic<bool>* stop_requested = nullptr;
-  TrainCallbacks callbacks;
+  TrainCallbacks callbacks{};
 };
 
 struct History {
@@ -92,7 +92,7 @@ struct EvaluateOptions {
   Dim batch_size = 32;
   std::vector<std::string> metrics{"accuracy"};
   ComputePath path = ComputePath::kFast;
-  std::function<void(const Progress&)> on_batch_end;
+  std::function<void(const Progress&)> on_batch_end{};
   Tensor* predictions = nullptr;  // when given: the model's outputs for all of `data`
 };
 

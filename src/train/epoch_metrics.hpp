@@ -22,9 +22,9 @@ class EpochMetrics {
 
  private:
   struct Tracked {
-    std::string name;                  // as given: "accuracy", "acc", ...
-    std::optional<AccuracyKind> kind;  // none: "accuracy", resolved from the shapes
-    bool top_k = false;                // sparse_top_k_categorical_accuracy (k = 5)
+    std::string name;                    // as given: "accuracy", "acc", ...
+    std::optional<AccuracyKind> kind{};  // none: "accuracy", resolved from the shapes
+    bool top_k = false;                  // sparse_top_k_categorical_accuracy (k = 5)
     double sum = 0, count = 0;
   };
   double loss_sum_ = 0, loss_count_ = 0;
