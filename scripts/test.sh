@@ -7,7 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/deps.sh
 
-need_packages "${STRIDE_BUILD_DEPS[@]}" clang libclang-rt-14-dev
+# chromium: tests/plot/svg_render_test.cpp renders the SVG pictures.
+need_packages "${STRIDE_BUILD_DEPS[@]}" clang libclang-rt-14-dev chromium
 fuzz_seconds=${FUZZ_SECONDS:-20}
 jobs=$(nproc)
 export CTEST_OUTPUT_ON_FAILURE=1
