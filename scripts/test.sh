@@ -8,8 +8,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/deps.sh
 
-# groff-base and man-db: the man page's checks.
-need_packages "${STRIDE_BUILD_DEPS[@]}" clang libclang-rt-14-dev groff-base man-db
+# groff-base and man-db: the man page's checks; chromium: tests/plot/svg_render_test.cpp
+# renders the SVG pictures.
+need_packages "${STRIDE_BUILD_DEPS[@]}" clang libclang-rt-14-dev groff-base man-db chromium
 fuzz_seconds=${FUZZ_SECONDS:-20}
 jobs=$(nproc)
 export CTEST_OUTPUT_ON_FAILURE=1

@@ -2,6 +2,7 @@
 // summarized as Keras does.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -48,6 +49,11 @@ class Sequential {
   // Infers every layer's shapes and weights. Throws an Error located at the
   // layer that does not fit. Idempotent.
   void build();
+  // Infers every layer's shapes and weight specs if build() has not run yet,
+  // without allocating parameters: what the const readers (summary, explain,
+  // the pictures of plot.hpp) need on a model fresh from a reader. Throws
+  // like build().
+  void ensure_built() const;
 
   const std::string& name() const { return name_; }
   void set_name(std::string name) { name_ = std::move(name); }
@@ -56,6 +62,7 @@ class Sequential {
   const std::string& input_name() const { return input_name_; }
   void set_input_name(std::string name) { input_name_ = std::move(name); }
   const std::vector<std::unique_ptr<Layer>>& layers() const { return layers_; }
+  // The layer named `name`; an Error listing the model's layer names if none is.
   const Layer& layer(std::string_view name) const;
   Shape output_shape() const;
 
@@ -92,6 +99,12 @@ class Sequential {
   void set_weights(const NamedArrays& arrays, const std::string& source);
   // The whole model on one batch (Keras's model(x, training=...)).
   Tensor call(const Tensor& input, const CallOptions& options = {});
+  // The output of the layer named `layer_name` (its activations) for a batch:
+  // the model run up to and including that layer, as Keras's
+  // keras.Model(model.inputs, model.get_layer(name).output) would compute.
+  // An unknown name is an Error listing the layer names.
+  Tensor call_up_to(const Tensor& input, std::string_view layer_name,
+                    const CallOptions& options = {});
   // Inference over x in batches of batch_size; the input's shape after the
   // batch dim must fit the model's input shape.
   Tensor predict(const Tensor& input, Dim batch_size = 32);
@@ -110,12 +123,10 @@ class Sequential {
 
  private:
   std::string unique_default_name(const std::string& class_name);
-  // Builds the layers if build() has not run yet, so that the const readers
-  // (summary, explain) work on a model fresh from a reader.
-  void ensure_built() const;
-  // Every layer in order, errors located at the layer; with `tapes`, layer i
-  // records its call into (*tapes)[i].
-  Tensor run_layers(const Tensor& input, CallOptions options, std::vector<Tape>* tapes);
+  // The first `count` layers (default: all) in order, errors located at the
+  // layer; with `tapes`, layer i records its call into (*tapes)[i].
+  Tensor run_layers(const Tensor& input, CallOptions options, std::vector<Tape>* tapes,
+                    std::size_t count = SIZE_MAX);
   // Views of `buffer` (laid out like parameters()) shaped like each layer's
   // weights, one list per layer.
   std::vector<std::vector<Tensor>> weight_views(const Tensor& buffer) const;

@@ -13,6 +13,7 @@
 #include "stride/npy.hpp"
 #include "stride/optimizer.hpp"
 #include "stride/parallel.hpp"
+#include "stride/plot.hpp"
 #include "stride/random.hpp"
 #include "stride/shape.hpp"
 #include "stride/tensor.hpp"

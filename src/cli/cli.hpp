@@ -86,6 +86,25 @@ struct EvaluateArgs {
   bool reference = false;
 };
 
+struct PlotArgs {
+  std::string model;    // a model file: its layers (or --volumes: its feature maps)
+  std::string history;  // or a CSVLogger file: its curves
+  std::string output;   // .svg; empty: standard output
+  bool volumes = false;
+};
+
+struct FeaturemapsArgs {
+  std::string model;
+  std::string weights;  // .npz; empty: Keras initialization from `seed`
+  std::uint64_t seed = 0;
+  std::string input;  // .npy batch
+  Dim index = 0;      // the sample drawn
+  std::string layer;  // whose maps (or with --filters: which Conv2D)
+  bool filters = false;
+  bool global_scale = false;  // one gray scale for all tiles
+  std::string output;         // .png
+};
+
 // Exit status of a run stopped by Ctrl-C (128 + SIGINT, as shells report it).
 inline constexpr int kExitInterrupted = 130;
 
@@ -97,6 +116,8 @@ std::string run_evaluate(const EvaluateArgs& args);
 std::string run_predict(const PredictArgs& args);
 std::string run_explain(const ExplainArgs& args);
 std::string run_layers(const LayersArgs& args);
+std::string run_plot(const PlotArgs& args);
+std::string run_featuremaps(const FeaturemapsArgs& args);
 
 // The model file, built, with the weights of `weights` (a .npz or a
 // checkpoint), or Keras's initialization from `seed` when that is empty.

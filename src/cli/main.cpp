@@ -34,6 +34,11 @@ const char* const kExamples = R"EX(Examples:
   stride evaluate examples/mnist_convnet.txt --weights W.npz --dataset fashion-mnist
   stride layers
   stride layers Conv2D
+  stride plot examples/mnist_convnet.txt -o model.svg
+  stride plot examples/mnist_convnet.txt --volumes -o volumes.svg
+  stride plot --history history.csv -o curves.svg
+  stride featuremaps model.txt --weights W.npz --input X.npy --layer conv2d -o maps.png
+  stride featuremaps model.txt --weights W.npz --filters -o filters.png
 
 MODEL is a file of Keras Python lines (model.add(...), keras.Sequential([...]))
 or Keras JSON (model.to_json()); '-' reads standard input.)EX";
@@ -231,12 +236,54 @@ int main(int argc, char** argv) {
   stride layers              every supported layer class
   stride layers Conv2D Dense their arguments, in Keras's order, with defaults)EX");
 
+  PlotArgs plot;
+  CLI::App* plot_cmd = app.add_subcommand(
+      "plot", "Draw a model (as Keras's plot_model, or --volumes) or a --history as SVG");
+  plot_cmd->add_option("MODEL", plot.model, "Model file, or - for standard input");
+  plot_cmd->add_option("--history", plot.history,
+                       "Draw the curves of a history CSV (stride train --history) instead");
+  plot_cmd->add_flag("--volumes", plot.volumes,
+                     "Draw the feature maps as volumes to scale instead of the layer boxes");
+  plot_cmd->add_option("-o,--output", plot.output, "SVG file to write (default: standard output)");
+  plot_cmd->footer(R"EX(Examples:
+  stride plot examples/mnist_convnet.txt -o model.svg        boxes, as Keras's plot_model
+  stride plot examples/mnist_convnet.txt --volumes -o volumes.svg
+  stride plot --history history.csv -o curves.svg            from stride train --history)EX");
+
+  FeaturemapsArgs featuremaps;
+  CLI::App* featuremaps_cmd = app.add_subcommand(
+      "featuremaps", "Draw one layer's activations for one input (or --filters) as a PNG grid");
+  featuremaps_cmd->add_option("MODEL", featuremaps.model, "Model file, or - for standard input")
+      ->required();
+  featuremaps_cmd->add_option("--weights", featuremaps.weights,
+                              "Weights .npz (default: Keras initialization from --seed)");
+  featuremaps_cmd->add_option("--seed", featuremaps.seed,
+                              "Seed of the initial weights without --weights");
+  featuremaps_cmd->add_option("--input", featuremaps.input, "Input .npy, batch first");
+  featuremaps_cmd->add_option("--index", featuremaps.index, "Which sample of --input (default 0)")
+      ->check(CLI::Range(stride::Dim{0}, stride::Dim{1} << 40));
+  featuremaps_cmd->add_option("--layer", featuremaps.layer,
+                              "The layer whose outputs are drawn (with --filters: the Conv2D, "
+                              "default the first)");
+  featuremaps_cmd->add_flag("--filters", featuremaps.filters,
+                            "Draw a Conv2D layer's kernels, one tile per filter");
+  featuremaps_cmd->add_flag("--global-scale", featuremaps.global_scale,
+                            "One gray scale for all tiles (default: each tile from its own "
+                            "minimum, black, to its maximum, white)");
+  featuremaps_cmd->add_option("-o,--output", featuremaps.output, "PNG file to write")->required();
+  featuremaps_cmd->footer(R"EX(Examples:
+  stride featuremaps model.txt --weights W.npz --input X.npy --layer conv2d -o maps.png
+  stride featuremaps model.txt --weights W.npz --input X.npy --layer conv2d --index 3 -o maps.png
+  stride featuremaps model.txt --weights W.npz --filters -o filters.png)EX");
+
   // CLI11 would call an unknown command a missing one.
   const std::string first = argc > 1 ? argv[1] : "";
   if (!first.empty() && first[0] != '-' && first != "summary" && first != "explain" &&
-      first != "layers" && first != "predict" && first != "train" && first != "evaluate")
+      first != "layers" && first != "predict" && first != "train" && first != "evaluate" &&
+      first != "plot" && first != "featuremaps")
     return usage_error(fmt::format(
-        "unknown command '{}' (commands: summary, explain, predict, train, evaluate, layers)",
+        "unknown command '{}' (commands: summary, explain, predict, train, evaluate, layers, "
+        "plot, featuremaps)",
         argv[1]));
 
   try {
@@ -255,7 +302,7 @@ int main(int argc, char** argv) {
   // Computing from a debug build is a common, silent 10-50x loss: say so
   // (STRIDE_NO_BUILD_WARNING=1 silences it, as the tests of such builds do).
   const char* quiet = std::getenv("STRIDE_NO_BUILD_WARNING");
-  if ((*predict_cmd || *train_cmd || *evaluate_cmd) && !(quiet && *quiet))
+  if ((*predict_cmd || *train_cmd || *evaluate_cmd || *featuremaps_cmd) && !(quiet && *quiet))
     if (const std::string warning = stride::unoptimized_build_warning(); !warning.empty())
       std::fprintf(stderr, "warning: %s\n", warning.c_str());
   try {
@@ -278,6 +325,10 @@ int main(int argc, char** argv) {
       }
     } else if (*evaluate_cmd) {
       out = run_evaluate(evaluate);
+    } else if (*plot_cmd) {
+      out = run_plot(plot);
+    } else if (*featuremaps_cmd) {
+      out = run_featuremaps(featuremaps);
     }
     if (!out.empty() && out.back() != '\n') out += '\n';
     return print(out);

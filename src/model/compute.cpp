@@ -19,12 +19,14 @@ void check_input(const Shape& model_input, const Tensor& input, const std::strin
 
 }  // namespace
 
-Tensor Sequential::run_layers(const Tensor& input, CallOptions options, std::vector<Tape>* tapes) {
+Tensor Sequential::run_layers(const Tensor& input, CallOptions options, std::vector<Tape>* tapes,
+                              std::size_t count) {
   build();
   check_input(input_shape_, input, name_);
-  if (tapes) tapes->assign(layers_.size(), Tape());
+  count = std::min(count, layers_.size());
+  if (tapes) tapes->assign(count, Tape());
   Tensor x = input;
-  for (std::size_t i = 0; i < layers_.size(); ++i) {
+  for (std::size_t i = 0; i < count; ++i) {
     if (tapes) options.tape = &(*tapes)[i];
     try {
       x = layers_[i]->call(x, options);
@@ -38,6 +40,14 @@ Tensor Sequential::run_layers(const Tensor& input, CallOptions options, std::vec
 
 Tensor Sequential::call(const Tensor& input, const CallOptions& options) {
   return run_layers(input, options, nullptr);
+}
+
+Tensor Sequential::call_up_to(const Tensor& input, std::string_view layer_name,
+                              const CallOptions& options) {
+  const Layer& target = layer(layer_name);
+  std::size_t count = 0;
+  while (layers_[count].get() != &target) ++count;
+  return run_layers(input, options, nullptr, count + 1);
 }
 
 Tensor Sequential::predict(const Tensor& input, Dim batch_size) {

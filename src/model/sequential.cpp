@@ -99,7 +99,11 @@ std::vector<std::vector<Tensor>> Sequential::weight_views(const Tensor& buffer) 
 const Layer& Sequential::layer(std::string_view name) const {
   for (const auto& l : layers_)
     if (l->name() == name) return *l;
-  throw Error(fmt::format("no layer named '{}' in model '{}'", name, name_));
+  std::vector<std::string> names;
+  for (const auto& l : layers_) names.push_back(l->name());
+  throw Error(
+      fmt::format("no layer named '{}' in model '{}' (layers: {})", name, name_,
+                  names.empty() ? std::string("none") : fmt::format("{}", fmt::join(names, ", "))));
 }
 
 Shape Sequential::output_shape() const {

@@ -1,4 +1,5 @@
 // Sequential: Keras default names (reference §3), input handling, totals.
+#include <algorithm>
 #include <string>
 #include <utility>
 #include <vector>
@@ -93,7 +94,28 @@ TEST(SequentialNames, NamesAreInTheLayerConfig) {
   m.add(make("Conv2D", {2, 3}));
   EXPECT_EQ(m.layers()[0]->get_config()["name"], "conv2d");
   EXPECT_EQ(&m.layer("conv2d"), m.layers()[0].get());
-  EXPECT_NE(test::error_of([&] { (void)m.layer("nope"); }).find("no layer named 'nope'"),
+  EXPECT_NE(test::error_of([&] {
+              (void)m.layer("nope");
+            }).find("no layer named 'nope' in model 'sequential' (layers: conv2d)"),
+            std::string::npos);
+}
+
+TEST(SequentialCall, CallUpToStopsAfterTheNamedLayer) {
+  // Dense(1) with its initial zero bias on [1, 2], then ReLU, then Dense(1):
+  // the activations of each layer, checked against the weights.
+  Sequential m;
+  m.input({2}).add("Dense(1)").add("Activation('relu')").add("Dense(1)");
+  m.build();
+  const Tensor x({1, 2}, {1, 2});
+  const float w0 = m.layer("dense").weight("kernel")[0], w1 = m.layer("dense").weight("kernel")[1];
+  const Tensor first = m.call_up_to(x, "dense");
+  ASSERT_EQ(first.shape(), (Shape{1, 1}));
+  EXPECT_FLOAT_EQ(first[0], w0 * 1 + w1 * 2);
+  EXPECT_FLOAT_EQ(m.call_up_to(x, "activation")[0], std::max(0.0f, w0 * 1 + w1 * 2));
+  EXPECT_EQ(m.call_up_to(x, "dense_1").values(), m.call(x).values());
+  EXPECT_NE(test::error_of([&] {
+              (void)m.call_up_to(x, "relu");
+            }).find("(layers: dense, activation, dense_1)"),
             std::string::npos);
 }
 
