@@ -115,7 +115,8 @@ std::string run_train(const TrainArgs& args, bool& interrupted) {
     }
   }
   interrupted = history.interrupted;
-  if (!args.save.empty()) model.save_weights(args.save);
+  // The form follows the name: .keras, .h5, .weights.h5, else .npz.
+  if (!args.save.empty()) save_model(model, args.save);
 
   std::string out;
   const Dim trained = static_cast<Dim>(history.epochs.size()) - history.initial_epoch;
