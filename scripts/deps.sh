@@ -18,7 +18,7 @@ need_packages() {
 
 # The build needs; test.sh adds clang and libFuzzer.
 STRIDE_BUILD_DEPS=(cmake ninja-build g++ nlohmann-json3-dev libcli11-dev libfmt-dev libgtest-dev
-  libzip-dev libpng-dev pkg-config zlib1g-dev libdnnl-dev dataset-fashion-mnist)
+  libzip-dev libpng-dev libhdf5-dev pkg-config zlib1g-dev libdnnl-dev dataset-fashion-mnist)
 
 step() { printf '\n==> %s\n' "$*"; }
 

@@ -88,7 +88,9 @@ class Sequential {
   void initialize_weights(std::uint64_t seed);
   // A .npz of arrays named "<layer name>/<weight name>" in Keras layouts. A
   // missing, extra or wrongly shaped array is an error naming it.
-  // A training checkpoint (see train.hpp) is read as its weights.
+  // A training checkpoint (see train.hpp) is read as its weights. Keras
+  // files work too, picked by content: .keras, .weights.h5 and legacy .h5
+  // (model or save_weights), matched to the layers in order as Keras does.
   void load_weights(const std::string& path);
   void save_weights(const std::string& path, bool compressed = false) const;
   // Every weight as an array named "<layer name>/<weight name>", in layer
@@ -148,8 +150,38 @@ class Sequential {
 // (model.to_json(), Keras 2 or 3). `file` names the source in errors.
 Sequential read_keras_lines(std::string_view text, const std::string& file);
 Sequential read_keras_json(std::string_view text, const std::string& file);
-// Picks the reader by content (JSON starts with '{'). "-" reads stdin.
+// Picks the reader by content: a .keras archive (zip), a Keras .h5 model
+// (HDF5 with a model_config attribute), Keras JSON (starts with '{') or
+// Keras lines. "-" reads stdin (text only).
 Sequential load_model(const std::string& path);
+
+// A model file and whether it brought weights: a .keras archive or a Keras
+// .h5 model file comes built, with its weights set; a text model does not.
+struct ModelFile {
+  Sequential model;
+  bool has_weights = false;
+};
+ModelFile read_model_file(const std::string& path);
+
+// ---- Keras files (reference §6) ------------------------------------------
+
+// The model as Keras 3's model.to_json() writes it (§6.2), and as Keras 2's
+// legacy to_json() does (§6.1, the model_config of a legacy .h5).
+std::string to_keras3_json(const Sequential& model);
+std::string to_keras2_json(const Sequential& model);
+
+// Writers, each atomic (temporary file + rename; nothing left on error):
+// .keras: a zip of config.json (Keras 3 JSON), model.weights.h5 and
+// metadata.json.
+void save_keras(const Sequential& model, const std::string& path);
+// Keras 2 legacy .h5: attributes model_config, keras_version, backend and
+// the group model_weights (<layer>/<layer>/<weight>:0).
+void save_keras_h5(const Sequential& model, const std::string& path);
+// Keras 3 .weights.h5: layers/<snake_case class>[_n]/vars/<i>.
+void save_weights_h5(const Sequential& model, const std::string& path);
+// By the path's ending: .keras, .weights.h5, .h5, .json (Keras 3 JSON) or
+// anything else a .npz of the weights.
+void save_model(const Sequential& model, const std::string& path);
 // Parses one layer call written as Keras code ("MaxPooling2D(2, strides=2)").
 LayerCall parse_layer_call(std::string_view text, const std::string& file);
 

@@ -105,6 +105,12 @@ struct FeaturemapsArgs {
   std::string output;         // .png
 };
 
+struct ConvertArgs {
+  std::string input;    // any model form stride reads
+  std::string output;   // .keras, .h5, .weights.h5, .npz or .json
+  std::string weights;  // overrides the weights IN brings
+};
+
 // Exit status of a run stopped by Ctrl-C (128 + SIGINT, as shells report it).
 inline constexpr int kExitInterrupted = 130;
 
@@ -118,11 +124,14 @@ std::string run_explain(const ExplainArgs& args);
 std::string run_layers(const LayersArgs& args);
 std::string run_plot(const PlotArgs& args);
 std::string run_featuremaps(const FeaturemapsArgs& args);
+std::string run_convert(const ConvertArgs& args);
 
-// The model file, built, with the weights of `weights` (a .npz or a
-// checkpoint), or Keras's initialization from `seed` when that is empty.
+// The model file, built, with the weights of `weights` (a .npz, a
+// checkpoint or a Keras file), else the weights a .keras / .h5 model file
+// brings, else Keras's initialization from `seed`.
+// With `weights_required`, a model without weights of its own needs `weights`.
 Sequential load_model_and_weights(const std::string& model, const std::string& weights,
-                                  std::uint64_t seed);
+                                  std::uint64_t seed, bool weights_required = false);
 
 // The style names --style accepts, in the order --help lists them.
 std::vector<std::string> summary_style_names();

@@ -1,4 +1,4 @@
-// stride evaluate MODEL --weights W.npz (--dataset NAME | --data X --labels Y)
+// stride evaluate MODEL [--weights W] (--dataset NAME | --data X --labels Y)
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -40,7 +40,7 @@ std::string format_confusion(const std::vector<std::int64_t>& counts, Dim classe
 }  // namespace
 
 std::string run_evaluate(const EvaluateArgs& args) {
-  Sequential model = load_model_and_weights(args.model, args.weights, 0);
+  Sequential model = load_model_and_weights(args.model, args.weights, 0, /*weights_required=*/true);
   Dataset data = load_data(args.data, false);
   const std::string labels_name = labels_source(args.data);
   std::unique_ptr<Loss> loss =

@@ -39,9 +39,14 @@ const char* const kExamples = R"EX(Examples:
   stride plot --history history.csv -o curves.svg
   stride featuremaps model.txt --weights W.npz --input X.npy --layer conv2d -o maps.png
   stride featuremaps model.txt --weights W.npz --filters -o filters.png
+  stride convert model.txt model.keras --weights W.npz
+  stride convert model.keras model.h5
+  stride predict model.keras --input X.npy
+  stride train model.keras --data X.npy --labels Y.npy --save trained.keras
 
-MODEL is a file of Keras Python lines (model.add(...), keras.Sequential([...]))
-or Keras JSON (model.to_json()); '-' reads standard input.)EX";
+MODEL is a file of Keras Python lines (model.add(...), keras.Sequential([...])),
+Keras JSON (model.to_json()), a Keras 3 .keras archive or a Keras .h5 model
+file (these two bring their weights); '-' reads standard input (text only).)EX";
 
 // One line: CLI11 messages and what() texts may carry newlines.
 std::string one_line(std::string text) {
@@ -144,8 +149,9 @@ int main(int argc, char** argv) {
   predict_cmd->add_option("MODEL", predict.model, "Model file, or - for standard input")
       ->required();
   predict_cmd->add_option("--weights", predict.weights,
-                          "Weights .npz with arrays named <layer>/<weight> (default: Keras "
-                          "initialization from --seed)");
+                          "Weights: .npz with arrays named <layer>/<weight>, or a Keras .h5, "
+                          ".weights.h5 or .keras file (default: the weights MODEL brings, else "
+                          "Keras initialization from --seed)");
   predict_cmd->add_option("--input", predict.input, "Input .npy, batch first")->required();
   predict_cmd->add_option("--output", predict.output,
                           "Output .npy, written whole or not at all (default: print the "
@@ -187,8 +193,11 @@ int main(int argc, char** argv) {
   train_cmd->add_option("--seed", train.seed,
                         "Seed of the initial weights, the shuffling and dropout (default 0)");
   train_cmd->add_option("--weights", train.weights,
-                        "Initial weights .npz (default: Keras initialization from --seed)");
-  train_cmd->add_option("--save", train.save, "Write the trained weights to this .npz");
+                        "Initial weights: .npz or a Keras .h5 / .weights.h5 / .keras file "
+                        "(default: those MODEL brings, else Keras initialization from --seed)");
+  train_cmd->add_option("--save", train.save,
+                        "Write the trained model: .keras, .h5 (legacy), .weights.h5, or else a "
+                        ".npz of the weights");
   train_cmd->add_option("--checkpoint", train.checkpoint,
                         "Directory for a checkpoint after every epoch (epoch-NNNN.npz)");
   train_cmd->add_flag("--resume", train.resume,
@@ -209,8 +218,9 @@ int main(int argc, char** argv) {
       "evaluate", "Loss, metrics and confusion matrix of a trained model (Keras's evaluate)");
   evaluate_cmd->add_option("MODEL", evaluate.model, "Model file, or - for standard input")
       ->required();
-  evaluate_cmd->add_option("--weights", evaluate.weights, "Trained weights .npz (or a checkpoint)")
-      ->required();
+  evaluate_cmd->add_option("--weights", evaluate.weights,
+                           "Trained weights: .npz, a checkpoint, or a Keras .h5 / .weights.h5 / "
+                           ".keras file (default: those MODEL brings)");
   add_data_options(evaluate_cmd, evaluate.data);
   evaluate_cmd->add_option("--batch-size", evaluate.batch_size, "Examples per batch (default 32)")
       ->check(CLI::Range(stride::Dim{1}, stride::Dim{1} << 40));
@@ -220,6 +230,21 @@ int main(int argc, char** argv) {
   evaluate_cmd->footer(R"EX(Examples:
   stride evaluate examples/mnist_convnet.txt --weights W.npz --dataset fashion-mnist
   stride evaluate model.txt --weights ckpt/epoch-0005.npz --data X.npy --labels Y.npy)EX");
+
+  ConvertArgs convert;
+  CLI::App* convert_cmd = app.add_subcommand(
+      "convert", "Write a model and its weights as .keras, .h5, .weights.h5, .npz or .json");
+  convert_cmd->add_option("IN", convert.input, "Model file (any form stride reads), or -")
+      ->required();
+  convert_cmd->add_option("OUT", convert.output, "Output file; its form follows its name")
+      ->required();
+  convert_cmd->add_option("--weights", convert.weights,
+                          "Weights (.npz, .h5, .weights.h5 or .keras); default: those IN brings");
+  convert_cmd->footer(R"EX(Examples:
+  stride convert model.txt model.keras --weights W.npz     Keras lines + .npz -> Keras 3 archive
+  stride convert model.keras model.h5                      -> Keras 2 legacy HDF5
+  stride convert model.h5 weights.npz                      the weights alone, as NumPy arrays
+  stride convert model.keras model.json                    the architecture as Keras 3 JSON)EX");
 
   // Computing commands take --threads (default: every CPU the process may use).
   int threads = 0;
@@ -280,10 +305,10 @@ int main(int argc, char** argv) {
   const std::string first = argc > 1 ? argv[1] : "";
   if (!first.empty() && first[0] != '-' && first != "summary" && first != "explain" &&
       first != "layers" && first != "predict" && first != "train" && first != "evaluate" &&
-      first != "plot" && first != "featuremaps")
+      first != "plot" && first != "featuremaps" && first != "convert")
     return usage_error(fmt::format(
         "unknown command '{}' (commands: summary, explain, predict, train, evaluate, layers, "
-        "plot, featuremaps)",
+        "convert, plot, featuremaps)",
         argv[1]));
 
   try {
@@ -329,6 +354,8 @@ int main(int argc, char** argv) {
       out = run_plot(plot);
     } else if (*featuremaps_cmd) {
       out = run_featuremaps(featuremaps);
+    } else if (*convert_cmd) {
+      out = run_convert(convert);
     }
     if (!out.empty() && out.back() != '\n') out += '\n';
     return print(out);

@@ -1,4 +1,4 @@
-// stride predict MODEL [--weights W.npz] --input X.npy [--output Y.npy]
+// stride predict MODEL [--weights W] --input X.npy [--output Y.npy]
 #include <fmt/format.h>
 
 #include "cli.hpp"
@@ -23,14 +23,20 @@ std::string format_rows(const Tensor& y) {
 }  // namespace
 
 Sequential load_model_and_weights(const std::string& model_path, const std::string& weights,
-                                  std::uint64_t seed) {
-  Sequential model = load_model(model_path);
+                                  std::uint64_t seed, bool weights_required) {
+  ModelFile file = read_model_file(model_path);
+  Sequential& model = file.model;
+  if (weights_required && weights.empty() && !file.has_weights)
+    throw UsageError(
+        "--weights is required: the model file holds no weights (only .keras and .h5 model files "
+        "bring their own)");
   model.build();
-  if (weights.empty())
-    model.initialize_weights(seed);
-  else
+  // --weights overrides the weights a .keras / .h5 model brings.
+  if (!weights.empty())
     model.load_weights(weights);
-  return model;
+  else if (!file.has_weights)
+    model.initialize_weights(seed);
+  return std::move(file.model);
 }
 
 std::string run_predict(const PredictArgs& args) {

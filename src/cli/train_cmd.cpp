@@ -58,6 +58,10 @@ void check_writable(const std::string& path, const char* option) {
 void check_args(const TrainArgs& args) {
   check_writable(args.save, "--save");
   check_writable(args.history, "--history");
+  if (args.save.ends_with(".json"))
+    throw UsageError(
+        "--save writes weights: .keras, .h5, .weights.h5 or .npz, not .json (use "
+        "stride convert for the model's JSON)");
   if (args.resume && args.checkpoint.empty())
     throw UsageError("--resume needs --checkpoint DIR (where the run's checkpoints are)");
   if (!args.validation_data.empty() && args.validation_split > 0)
@@ -115,7 +119,8 @@ std::string run_train(const TrainArgs& args, bool& interrupted) {
     }
   }
   interrupted = history.interrupted;
-  if (!args.save.empty()) model.save_weights(args.save);
+  // The form follows the name: .keras, .h5, .weights.h5, else .npz.
+  if (!args.save.empty()) save_model(model, args.save);
 
   std::string out;
   const Dim trained = static_cast<Dim>(history.epochs.size()) - history.initial_epoch;

@@ -1,6 +1,7 @@
-// Model files: read the bytes (a file or stdin), refuse what is not a text
-// model (weight files, archives, binary data), and pick the reader by
-// content: Keras JSON starts with '{', anything else is Keras lines.
+// Model files: read the bytes (a file or stdin) and pick the reader by
+// content: a zip is a .keras archive, an HDF5 file a Keras .h5 model, Keras
+// JSON starts with '{', and other text is Keras lines. Other binary data is
+// refused.
 #include <fmt/format.h>
 
 #include <cerrno>
@@ -10,6 +11,9 @@
 #include <iostream>
 #include <system_error>
 
+#include "io/binary_file.hpp"
+#include "io/hdf5_file.hpp"
+#include "io/keras_files.hpp"
 #include "stride/model.hpp"
 
 namespace stride {
@@ -98,16 +102,10 @@ SourceLoc loc_of(std::string_view text, std::size_t offset, const std::string& f
 // Model files are text. Name the common binary files people try instead.
 void check_text(std::string_view text, const std::string& file) {
   const SourceLoc where{file, 0, 0};
-  // HDF5's signature sits at 0 or, after a user block, at 512, 1024, 2048...
-  for (std::size_t at = 0; at < text.size(); at = at ? at * 2 : 512)
-    if (starts_with(text, "\x89HDF\r\n\x1a\n", at))
-      throw Error(where,
-                  "looks like an HDF5 file; .h5/.keras files are not supported yet "
-                  "(save the model with model.to_json() instead)");
-  if (starts_with(text, "PK\x03\x04") || starts_with(text, "PK\x05\x06"))
+  // Keras files are read by path; from standard input they are not.
+  if (hdf5::has_signature(text) || is_zip(text))
     throw Error(where,
-                "looks like a zip archive (a .keras file?); .h5/.keras files are not "
-                "supported yet (save the model with model.to_json() instead)");
+                "looks like a Keras .h5 or .keras file: give its path instead of standard input");
   for (std::size_t i = 0; i < text.size();) {
     if (text[i] == '\0')
       throw Error(loc_of(text, i, file),
@@ -125,7 +123,35 @@ void check_text(std::string_view text, const std::string& file) {
 
 }  // namespace
 
-Sequential load_model(const std::string& path) {
+namespace {
+
+// The first bytes of a file: enough for the zip magic and the HDF5
+// signature after a user block of up to 2048 bytes.
+std::string file_start(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string bytes(2048 + 8, '\0');
+  in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  bytes.resize(in ? bytes.size()
+                  : static_cast<std::size_t>(std::max<std::streamsize>(in.gcount(), 0)));
+  return bytes;
+}
+
+// A .keras archive or a Keras .h5 file (read whole, weights included)?
+bool is_keras_binary(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) return false;
+  const std::string start = file_start(path);
+  return hdf5::has_signature(start) || is_zip(start);
+}
+
+// Keras files hold weights, so they may be far larger than a text model.
+constexpr std::uint64_t kMaxKerasFileBytes = kMaxArrayBytes + (1u << 26);
+
+}  // namespace
+
+ModelFile read_model_file(const std::string& path) {
+  if (path != "-" && is_keras_binary(path))
+    return read_keras_model_file(read_binary_file(path, kMaxKerasFileBytes), path);
   const std::string file = path == "-" ? "<stdin>" : path;
   std::string text = path == "-" ? read_stream(std::cin, file) : read_file(path);
   check_text(text, file);
@@ -133,8 +159,12 @@ Sequential load_model(const std::string& path) {
   if (starts_with(text, "\xEF\xBB\xBF")) text.erase(0, 3);
   const std::size_t first = text.find_first_not_of(" \t\r\n\f\v");
   if (first == std::string::npos) throw Error(SourceLoc{file, 1, 1}, "the model file is empty");
-  if (text[first] == '{') return read_keras_json(text, file);
-  return read_keras_lines(text, file);
+  if (text[first] == '{') return ModelFile{read_keras_json(text, file), false};
+  return ModelFile{read_keras_lines(text, file), false};
+}
+
+Sequential load_model(const std::string& path) {
+  return read_model_file(path).model;
 }
 
 }  // namespace stride

@@ -6,6 +6,9 @@
 #include <map>
 #include <set>
 
+#include "io/binary_file.hpp"
+#include "io/hdf5_file.hpp"
+#include "io/keras_files.hpp"
 #include "model/initializers.hpp"
 #include "stride/model.hpp"
 #include "stride/npy.hpp"
@@ -54,7 +57,14 @@ void Sequential::initialize_weights(std::uint64_t seed) {
 }
 
 void Sequential::load_weights(const std::string& path) {
-  NamedArrays arrays = read_npz(path);
+  build();
+  // Room for the largest array and the file's own structures.
+  const std::string bytes = read_binary_file(path, kMaxArrayBytes + (1u << 26));
+  if (hdf5::has_signature(bytes) || is_keras_archive(bytes, path)) {
+    set_weights(read_keras_weights(bytes, path, *this), path);
+    return;
+  }
+  NamedArrays arrays = parse_npz(bytes, path);
   const bool checkpoint = std::any_of(arrays.begin(), arrays.end(), [](const auto& entry) {
     return entry.first == kCheckpointEpochKey;
   });

@@ -138,24 +138,30 @@ TEST_F(ModelFile, TooLarge) {
 }
 
 TEST_F(ModelFile, Hdf5) {
-  // The HDF5 signature, at the start or after a 512-byte user block.
+  // The HDF5 signature, at the start or after a 512-byte user block, sends
+  // the file to the HDF5 reader, which names what HDF5 found wrong.
   const std::string signature("\x89HDF\r\n\x1a\n", 8);
-  const std::string expected =
-      ": looks like an HDF5 file; .h5/.keras files are not supported yet (save the model with "
-      "model.to_json() instead)";
+  const std::string expected = ": not a valid HDF5 file: bad byte number in an address";
   std::string path = write(signature + std::string(100, '\0'), "model.h5");
   EXPECT_EQ(error_loading(path), path + expected);
   path = write(std::string(512, ' ') + signature + std::string(100, '\0'), "user_block.h5");
   EXPECT_EQ(error_loading(path), path + expected);
+  // From standard input only text models are read.
+  const std::string h5 = signature + std::string(100, '\0');
+  std::istringstream in(h5);
+  std::streambuf* saved = std::cin.rdbuf(in.rdbuf());
+  const std::string from_stdin = error_loading("-");
+  std::cin.rdbuf(saved);
+  EXPECT_EQ(from_stdin,
+            "<stdin>: looks like a Keras .h5 or .keras file: give its path instead of standard "
+            "input");
 }
 
 TEST_F(ModelFile, KerasZip) {
+  // A zip goes to the .keras reader, whatever its name.
   const std::string path =
-      write(std::string("PK\x03\x04\x14\0\0\0", 8) + "metadata.json", "model.keras");
-  EXPECT_EQ(error_loading(path), path +
-                                     ": looks like a zip archive (a .keras file?); .h5/.keras "
-                                     "files are not supported yet (save the model with "
-                                     "model.to_json() instead)");
+      write(std::string("PK\x03\x04\x14\0\0\0", 8) + "metadata.json", "model.txt");
+  EXPECT_EQ(error_loading(path), path + ": not a valid .keras (zip) archive: Not a zip archive");
 }
 
 TEST_F(ModelFile, BinaryAndNonUtf8) {
