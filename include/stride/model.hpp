@@ -2,8 +2,10 @@
 // summarized as Keras does.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -182,6 +184,14 @@ void save_weights_h5(const Sequential& model, const std::string& path);
 // By the path's ending: .keras, .weights.h5, .h5, .json (Keras 3 JSON) or
 // anything else a .npz of the weights.
 void save_model(const Sequential& model, const std::string& path);
+// Debian's libhdf5 1.10 can loop forever on some corrupt files. With a limit
+// above zero, `on_stuck(file)` is called (on a watchdog thread) when reading
+// one HDF5 file (an .h5, or the weights inside a .keras) takes longer; the
+// stride CLI prints its one-line error there and exits with status 2. Off by
+// default.
+void set_hdf5_watchdog(std::chrono::milliseconds limit,
+                       std::function<void(const std::string& file)> on_stuck);
+
 // Parses one layer call written as Keras code ("MaxPooling2D(2, strides=2)").
 LayerCall parse_layer_call(std::string_view text, const std::string& file);
 

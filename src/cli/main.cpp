@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <new>
@@ -324,6 +325,21 @@ int main(int argc, char** argv) {
   }
 
   if (threads > 0) stride::set_num_threads(threads);
+  // libhdf5 loops forever on some corrupt files: give up on one after 30 s
+  // (STRIDE_HDF5_TIMEOUT_S overrides), with the usual one-line error.
+  const char* hdf5_timeout = std::getenv("STRIDE_HDF5_TIMEOUT_S");
+  const int hdf5_seconds =
+      hdf5_timeout && std::atoi(hdf5_timeout) > 0 ? std::atoi(hdf5_timeout) : 30;
+  stride::set_hdf5_watchdog(std::chrono::seconds(hdf5_seconds), [hdf5_seconds](
+                                                                    const std::string& file) {
+    std::fflush(stdout);
+    std::fprintf(stderr,
+                 "error: %s: reading its HDF5 data did not finish in %d s; the file is probably "
+                 "damaged (libhdf5 loops on some corrupt files)\n",
+                 file.c_str(), hdf5_seconds);
+    std::fflush(stderr);
+    std::_Exit(kExitError);
+  });
   // Computing from a debug build is a common, silent 10-50x loss: say so
   // (STRIDE_NO_BUILD_WARNING=1 silences it, as the tests of such builds do).
   const char* quiet = std::getenv("STRIDE_NO_BUILD_WARNING");

@@ -7,6 +7,7 @@
 #include <ctime>
 
 #include "io/binary_file.hpp"
+#include "io/hdf5_watchdog.hpp"
 #include "io/keras_files.hpp"
 #include "io/zip_archive.hpp"
 
@@ -65,6 +66,7 @@ class KerasArchive {
 
   NamedArrays weights(const Sequential& model) const {
     const std::string bytes = member(kKerasWeightsMember, kMaxWeightsBytes);
+    const hdf5::ReadDeadline deadline(file_);
     const hdf5::File h5 = hdf5::File::open(bytes, member_name(kKerasWeightsMember));
     return read_keras_h5_weights(h5.root(), model);
   }
@@ -83,6 +85,7 @@ ModelFile read_keras_archive(std::string_view bytes, const std::string& file) {
 }
 
 ModelFile read_keras_h5_model(std::string_view bytes, const std::string& file) {
+  const hdf5::ReadDeadline deadline(file);
   const hdf5::File h5 = hdf5::File::open(bytes, file);
   const hdf5::Group root = h5.root();
   if (!root.has_attribute("model_config"))
@@ -145,6 +148,7 @@ ModelFile read_keras_model_file(std::string_view bytes, const std::string& file)
 NamedArrays read_keras_weights(std::string_view bytes, const std::string& file,
                                const Sequential& model) {
   if (hdf5::has_signature(bytes)) {
+    const hdf5::ReadDeadline deadline(file);
     const hdf5::File h5 = hdf5::File::open(bytes, file);
     return read_keras_h5_weights(h5.root(), model);
   }

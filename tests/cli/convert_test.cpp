@@ -215,5 +215,19 @@ TEST_F(Convert, RefusesWhatItCannotWrite) {
   EXPECT_TRUE(files().empty());
 }
 
+// corrupt_hang.h5 is a fuzzer-made mutation of k2_model.h5 on which libhdf5
+// 1.10.8 loops forever (in its global heap, reading a variable-length string
+// attribute): the watchdog turns that into the usual error.
+TEST_F(Convert, AFileLibhdf5LoopsOnIsAnErrorAfterTheTimeLimit) {
+  const CliResult r = run_cli({"convert", fixture("corrupt_hang.h5"), path("out.keras")}, "",
+                              "STRIDE_HDF5_TIMEOUT_S=2");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err, fmt::format("error: {}: reading its HDF5 data did not finish in 2 s; the file "
+                               "is probably damaged (libhdf5 loops on some corrupt files)\n",
+                               fixture("corrupt_hang.h5")));
+  EXPECT_TRUE(files().empty());
+}
+
 }  // namespace
 }  // namespace stride::test
