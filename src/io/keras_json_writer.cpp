@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "io/keras_files.hpp"
+#include "io/python_expr.hpp"
 
 namespace stride {
 
@@ -46,23 +47,6 @@ std::string python_json(const Json& value) {
   return out;
 }
 
-// he_normal -> HeNormal: the class behind a lowercase alias.
-std::string class_of(const std::string& name) {
-  if (name.find('_') == std::string::npos && !name.empty() && name[0] >= 'A' && name[0] <= 'Z')
-    return name;
-  std::string out;
-  bool up = true;
-  for (char c : name) {
-    if (c == '_') {
-      up = true;
-      continue;
-    }
-    out += up && c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c;
-    up = false;
-  }
-  return out;
-}
-
 // The config Keras's get_config() gives an initializer made with defaults.
 Json default_initializer_config(const std::string& cls) {
   if (cls == "Zeros" || cls == "Ones") return Json::object();
@@ -87,7 +71,7 @@ Json serialize_object(const Json& value, const char* module, bool keras3) {
   Json object = Json::object();
   if (keras3) object["module"] = module;
   if (value.is_string()) {
-    const std::string cls = class_of(value.get<std::string>());
+    const std::string cls = python::class_of(value.get<std::string>());
     object["class_name"] = cls;
     object["config"] = std::string(module) == "keras.initializers" ? default_initializer_config(cls)
                                                                    : Json::object();

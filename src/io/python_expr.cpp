@@ -184,23 +184,6 @@ std::vector<std::string> object_params(const std::string& cls) {
   return {};
 }
 
-// he_normal -> HeNormal, l1_l2 -> L1L2: the class behind a lowercase alias.
-std::string class_of(const std::string& name) {
-  if (std::any_of(name.begin(), name.end(), [](char c) { return c >= 'A' && c <= 'Z'; }))
-    return name;
-  std::string out;
-  bool up = true;
-  for (char c : name) {
-    if (c == '_') {
-      up = true;
-      continue;
-    }
-    out += up && c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c;
-    up = false;
-  }
-  return out;
-}
-
 class Parser {
  public:
   Parser(const std::vector<Token>& tokens, std::size_t& pos, std::size_t end, const Scope& scope,
@@ -481,6 +464,22 @@ class Parser {
 };
 
 }  // namespace
+
+std::string class_of(const std::string& name) {
+  if (std::any_of(name.begin(), name.end(), [](char c) { return c >= 'A' && c <= 'Z'; }))
+    return name;
+  std::string out;
+  bool up = true;
+  for (char c : name) {
+    if (c == '_') {
+      up = true;
+      continue;
+    }
+    out += up && c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c;
+    up = false;
+  }
+  return out;
+}
 
 Value parse_expression(const std::vector<Token>& tokens, std::size_t& pos, std::size_t end,
                        const Scope& scope, const std::string& file) {

@@ -72,4 +72,8 @@ bool is_keras_object_call(const Value& call, const Scope& scope);
 // "Conv2D(...)" / "x_train.astype(...)": how messages quote a call.
 std::string call_text(const Value& call);
 
+// he_normal -> HeNormal, l1_l2 -> L1L2: the Keras class behind a lowercase
+// alias (a name with capitals is already a class name).
+std::string class_of(const std::string& name);
+
 }  // namespace stride::python
