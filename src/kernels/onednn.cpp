@@ -121,9 +121,10 @@ std::unique_ptr<ForwardConv> create_forward(const ConvGeometry& g, bool has_bias
 }
 
 // The cached primitive of a geometry (nullptr: oneDNN does not take it).
-ForwardConv* forward_conv(const ConvGeometry& g, bool has_bias) {
+// Shared: a call still running keeps its entry when the cache starts over.
+std::shared_ptr<ForwardConv> forward_conv(const ConvGeometry& g, bool has_bias) {
   static std::mutex mutex;
-  static std::map<Key, std::unique_ptr<ForwardConv>> cache;
+  static std::map<Key, std::shared_ptr<ForwardConv>> cache;
   Key key{g.batch, g.in_channels, g.out_channels, has_bias};
   for (const Spatial* s : {&g.input, &g.output, &g.kernel, &g.strides, &g.dilation, &g.pad_before})
     key.insert(key.end(), s->begin(), s->end());
@@ -134,7 +135,7 @@ ForwardConv* forward_conv(const ConvGeometry& g, bool has_bias) {
     if (cache.size() >= 256) cache.clear();
     it = cache.emplace(key, create_forward(g, has_bias)).first;
   }
-  return it->second.get();
+  return it->second;
 }
 
 }  // namespace
@@ -142,7 +143,7 @@ ForwardConv* forward_conv(const ConvGeometry& g, bool has_bias) {
 bool conv_forward(const ConvGeometry& g, const float* input, const float* kernel, const float* bias,
                   float* output) {
   if (!enabled() || g.groups != 1 || g.batch == 0) return false;
-  ForwardConv* conv = forward_conv(g, bias != nullptr);
+  const std::shared_ptr<ForwardConv> conv = forward_conv(g, bias != nullptr);
   if (!conv) return false;
   std::lock_guard lock(conv->running);
   dnnl::engine& engine = cpu_engine();
