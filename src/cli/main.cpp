@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -282,7 +283,9 @@ int main(int argc, char** argv) {
   featuremaps_cmd->add_option("MODEL", featuremaps.model, "Model file, or - for standard input")
       ->required();
   featuremaps_cmd->add_option("--weights", featuremaps.weights,
-                              "Weights .npz (default: Keras initialization from --seed)");
+                              "Weights: .npz, a checkpoint, or a Keras .h5 / .weights.h5 / .keras "
+                              "file (default: those MODEL brings, else Keras initialization from "
+                              "--seed)");
   featuremaps_cmd->add_option("--seed", featuremaps.seed,
                               "Seed of the initial weights without --weights");
   featuremaps_cmd->add_option("--input", featuremaps.input, "Input .npy, batch first");
@@ -303,14 +306,14 @@ int main(int argc, char** argv) {
   stride featuremaps model.txt --weights W.npz --filters -o filters.png)EX");
 
   // CLI11 would call an unknown command a missing one.
+  std::vector<std::string> commands;
+  for (const CLI::App* cmd : app.get_subcommands([](const CLI::App*) { return true; }))
+    commands.push_back(cmd->get_name());
   const std::string first = argc > 1 ? argv[1] : "";
-  if (!first.empty() && first[0] != '-' && first != "summary" && first != "explain" &&
-      first != "layers" && first != "predict" && first != "train" && first != "evaluate" &&
-      first != "plot" && first != "featuremaps" && first != "convert")
-    return usage_error(fmt::format(
-        "unknown command '{}' (commands: summary, explain, predict, train, evaluate, layers, "
-        "convert, plot, featuremaps)",
-        argv[1]));
+  if (!first.empty() && first[0] != '-' &&
+      std::find(commands.begin(), commands.end(), first) == commands.end())
+    return usage_error(
+        fmt::format("unknown command '{}' (commands: {})", argv[1], fmt::join(commands, ", ")));
 
   try {
     app.parse(argc, argv);

@@ -52,6 +52,15 @@ TEST(CliHelp, ListsTheCommands) {
     EXPECT_NE(std::find(names.begin(), names.end(), expected), names.end()) << expected;
 }
 
+TEST(CliHelp, AnUnknownCommandIsNamedWithTheCommandsThereAre) {
+  const CliResult r = run_cli({"frobnicate", "x"});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err, fmt::format("error: unknown command 'frobnicate' (commands: {}) (run 'stride "
+                               "--help' for usage)\n",
+                               fmt::join(commands(), ", ")));
+}
+
 TEST(CliHelp, EveryCommandShowsExamplesOfItself) {
   for (const std::string& command : commands()) {
     const CliResult r = run_cli({command, "--help"});
