@@ -193,14 +193,8 @@ TEST(ConvKernel, FastAgreesWithReferenceOnRandomPointwiseConvolutions) {
 }
 
 TEST(ConvKernel, FastAgreesOnALargeImageLoweredInBands) {
-  // 64x64 output pixels x (3*3*128) columns exceed the 2^20-float im2col
-  // scratch, so the fast path lowers the image in several bands.
-  ConvGeometry g;
-  g.input = {1, 64, 64};
-  g.output = {1, 62, 62};
-  g.kernel = {1, 3, 3};
-  g.in_channels = 128;
-  g.out_channels = 2;
+  // The fast path lowers the image in several bands.
+  const ConvGeometry g = test::large_banded_geometry();
   test::Rng rng(5);
   const std::vector<float> input = rng.floats(volume(g.input) * g.in_channels);
   const std::vector<float> kernel = rng.floats(9 * g.in_channels * g.out_channels);
@@ -244,14 +238,8 @@ TEST(ConvKernel, OneDnnAgreesWithReferenceOnRandomConvolutions) {
 
 TEST(ConvKernel, OneDnnAgreesOnALargeImage) {
   if (!onednn::enabled()) GTEST_SKIP() << "stride is built without oneDNN (STRIDE_ONEDNN=OFF)";
-  ConvGeometry g;
-  g.input = {1, 64, 64};
-  g.output = {1, 62, 62};
-  g.kernel = {1, 3, 3};
-  g.in_channels = 128;
-  g.out_channels = 2;
   test::Rng rng(5);
-  expect_onednn_agrees(g, rng, "64x64x128 image");
+  expect_onednn_agrees(test::large_banded_geometry(), rng, "64x64x128 image");
 }
 
 }  // namespace
