@@ -7,8 +7,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 #include <utility>
 
+#include "kernels/parallel.hpp"
 #include "stride/error.hpp"
 
 namespace stride::kernels {
@@ -32,8 +34,10 @@ T relu6(T x) {
 }
 
 // One formula per elementwise activation, for float and double alike.
+// Always inlined: with a constant activation the switch folds away and the
+// fast path's loops vectorize.
 template <class T>
-T apply_one(Activation a, T x) {
+[[gnu::always_inline]] inline T apply_one(Activation a, T x) {
   switch (a) {
     case Activation::kLinear:
       return x;
@@ -100,7 +104,7 @@ T apply_one(Activation a, T x) {
 // d activation / dz at z, with y = activation(z) where that is cheaper.
 // At the kinks the derivative is the one PyTorch and TensorFlow use (relu'(0) = 0).
 template <class T>
-T derivative(Activation a, T z, T y) {
+[[gnu::always_inline]] inline T derivative(Activation a, T z, T y) {
   switch (a) {
     case Activation::kLinear:
       return T(1);
@@ -204,17 +208,30 @@ void softmax_rows(float* data, Dim size, Dim last_dim, bool log) {
   }
 }
 
-template <Activation A>
-void apply_fast(float* data, Dim size) {
-  for (Dim i = 0; i < size; ++i) data[i] = apply_one<float>(A, data[i]);
+// Elementwise work below this many values stays on the calling thread;
+// above it, pieces of this size are shared out (they depend only on the
+// size, and each value is computed alone, so any thread count gives the same
+// result).
+constexpr Dim kElementwiseGrain = 1 << 15;
+
+template <class Body>
+void elementwise_pieces(Dim size, Body&& body) {
+  parallel_for(size, kElementwiseGrain, body);
 }
 
-// The fast path instantiates one loop per activation so that the switch is
-// resolved at compile time and the loop body can vectorize.
-template <std::size_t... I>
-void dispatch_fast(Activation a, float* data, Dim size, std::index_sequence<I...>) {
-  ((a == static_cast<Activation>(I) ? apply_fast<static_cast<Activation>(I)>(data, size) : void()),
+// Calls f(std::integral_constant<Activation, a>{}): one instantiation per
+// activation, so that each fast loop has its formula fixed at compile time.
+template <class F, std::size_t... I>
+void with_constant(Activation a, F&& f, std::index_sequence<I...>) {
+  ((a == static_cast<Activation>(I)
+        ? f(std::integral_constant<Activation, static_cast<Activation>(I)>{})
+        : void()),
    ...);
+}
+template <class F>
+void with_constant(Activation a, F&& f) {
+  with_constant(a, f,
+                std::make_index_sequence<static_cast<std::size_t>(Activation::kHardTanh) + 1>{});
 }
 
 }  // namespace
@@ -259,10 +276,15 @@ Activation activation_from_name(const std::string& name) {
 void apply_activation(KernelPath path, Activation activation, float* data, Dim size, Dim last_dim) {
   const bool log = activation == Activation::kLogSoftmax;
   if (activation == Activation::kSoftmax || log) {
-    if (path == KernelPath::kReference)
+    if (path == KernelPath::kReference || last_dim <= 0) {
       softmax_rows<double>(data, size, last_dim, log);
-    else
-      softmax_rows<float>(data, size, last_dim, log);
+      return;
+    }
+    // Rows are independent: whole rows are shared out.
+    parallel_for(
+        size / last_dim, std::max<Dim>(1, kElementwiseGrain / last_dim), [&](Dim first, Dim last) {
+          softmax_rows<float>(data + first * last_dim, (last - first) * last_dim, last_dim, log);
+        });
     return;
   }
   if (activation == Activation::kLinear) return;
@@ -270,8 +292,11 @@ void apply_activation(KernelPath path, Activation activation, float* data, Dim s
     for (Dim i = 0; i < size; ++i) data[i] = float(apply_one<double>(activation, data[i]));
     return;
   }
-  dispatch_fast(activation, data, size,
-                std::make_index_sequence<static_cast<std::size_t>(Activation::kHardTanh) + 1>{});
+  with_constant(activation, [&](auto a) {
+    elementwise_pieces(size, [&](Dim begin, Dim end) {
+      for (Dim i = begin; i < end; ++i) data[i] = apply_one<float>(a.value, data[i]);
+    });
+  });
 }
 
 void activation_backward(KernelPath path, Activation activation, const float* z, const float* y,
@@ -291,10 +316,16 @@ void activation_backward(KernelPath path, Activation activation, const float* z,
   }
   if (activation == Activation::kRelu) {
     // From y alone (z > 0 exactly where y > 0), in a loop the compiler vectorizes.
-    for (Dim i = 0; i < size; ++i) dz[i] = dy[i] * (y[i] > 0.0f ? 1.0f : 0.0f);
+    elementwise_pieces(size, [&](Dim begin, Dim end) {
+      for (Dim i = begin; i < end; ++i) dz[i] = dy[i] * (y[i] > 0.0f ? 1.0f : 0.0f);
+    });
     return;
   }
-  for (Dim i = 0; i < size; ++i) dz[i] = dy[i] * derivative<float>(activation, z[i], y[i]);
+  with_constant(activation, [&](auto a) {
+    elementwise_pieces(size, [&](Dim begin, Dim end) {
+      for (Dim i = begin; i < end; ++i) dz[i] = dy[i] * derivative<float>(a.value, z[i], y[i]);
+    });
+  });
 }
 
 }  // namespace stride::kernels

@@ -1,4 +1,9 @@
-// The thread pool behind parallel_for (see parallel.hpp).
+// The threads behind parallel_for (see parallel.hpp). Built with oneDNN,
+// whose primitives run on OpenMP threads, parallel_for runs on the same
+// OpenMP team (STRIDE_OPENMP_POOL): a second pool of our own would compete
+// with OpenMP's threads, which spin for a while after each primitive, and on
+// a 2-core machine each side would lose half its time. Without oneDNN it is
+// a small pool of std::threads. Either way pieces are claimed dynamically.
 #include "kernels/parallel.hpp"
 
 #include <sched.h>
@@ -15,6 +20,10 @@
 #include <vector>
 
 #include "stride/parallel.hpp"
+
+#if defined(STRIDE_OPENMP_POOL)
+#include <omp.h>
+#endif
 
 namespace stride {
 
@@ -49,6 +58,48 @@ class Pool {
   }
 
   void run(Dim pieces, Dim count, Dim grain, const std::function<void(Dim, Dim)>& body) {
+#if defined(STRIDE_OPENMP_POOL)
+    run_openmp(pieces, count, grain, body);
+#else
+    run_pool(pieces, count, grain, body);
+#endif
+  }
+
+  ~Pool() {
+    stop_workers();
+  }
+
+ private:
+#if defined(STRIDE_OPENMP_POOL)
+  // Every member of the team claims pieces; the job lives on this stack, so
+  // callers on different threads never share one.
+  void run_openmp(Dim pieces, Dim count, Dim grain, const std::function<void(Dim, Dim)>& body) {
+    std::atomic<Dim> next{0};
+    std::mutex error_mutex;
+    std::exception_ptr error;
+    const int team = static_cast<int>(std::min<Dim>(threads_, pieces));
+#pragma omp parallel num_threads(team)
+    {
+      inside_ = true;
+      for (;;) {
+        const Dim piece = next.fetch_add(1);
+        if (piece >= pieces) break;
+        const Dim begin = piece * grain;
+        try {
+          body(begin, std::min(count, begin + grain));
+        } catch (...) {
+          // Exceptions must not leave an OpenMP region; kept for the caller.
+          std::lock_guard lock(error_mutex);
+          if (!error) error = std::current_exception();
+        }
+      }
+      inside_ = false;
+    }
+    if (error) std::rethrow_exception(error);
+  }
+#endif
+
+  void run_pool(Dim pieces, Dim count, Dim grain, const std::function<void(Dim, Dim)>& body) {
     std::unique_lock lock(mutex_);
     start_workers();
     job_ = {&body, pieces, count, grain};
@@ -65,9 +116,6 @@ class Pool {
     if (std::exception_ptr error = std::exchange(error_, nullptr)) std::rethrow_exception(error);
   }
 
-  ~Pool() { stop_workers(); }
-
- private:
   struct Job {
     const std::function<void(Dim, Dim)>* body = nullptr;
     Dim pieces = 0, count = 0, grain = 1;

@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "kernels/internal.hpp"
+#include "kernels/parallel.hpp"
 
 namespace stride::kernels {
 
@@ -20,27 +21,33 @@ inline float max_of(float best, float x) {
   return beats(x, best) ? x : best;
 }
 
+// Output positions of all images are independent: shared out in pieces of
+// about kPiece values.
+constexpr Dim kPiece = 1 << 14;
+
 void pool_fast(PoolKind kind, const PoolGeometry& g, const float* input, float* output) {
   const Dim channels = g.channels;
   const Spatial &in = g.input, &out = g.output;
-  for (Dim b = 0; b < g.batch; ++b) {
-    const float* in_b = input + b * volume(in) * channels;
-    for (Dim o = 0; o < volume(out); ++o, output += channels) {
-      const Spatial op = grid_position(out, o);
+  const Dim positions = volume(out);
+  parallel_for(g.batch * positions, std::max<Dim>(1, kPiece / channels), [&](Dim first, Dim last) {
+    for (Dim p = first; p < last; ++p) {
+      const float* in_b = input + (p / positions) * volume(in) * channels;
+      float* y = output + p * channels;
+      const Spatial op = grid_position(out, p % positions);
       Range r[3];
       for (int axis = 0; axis < 3; ++axis) {
         r[axis] = clip(op[axis], g.strides[axis], g.pad_before[axis], g.window[axis], in[axis]);
       }
-      std::fill(output, output + channels, kind == PoolKind::kMax ? kMinusInfinity : 0.0f);
+      std::fill(y, y + channels, kind == PoolKind::kMax ? kMinusInfinity : 0.0f);
       Dim count = 0;
       for (Dim id = r[0].lo; id < r[0].hi; ++id) {
         for (Dim ih = r[1].lo; ih < r[1].hi; ++ih) {
           for (Dim iw = r[2].lo; iw < r[2].hi; ++iw, ++count) {
             const float* x = in_b + grid_index(in, id, ih, iw) * channels;
             if (kind == PoolKind::kMax) {
-              for (Dim c = 0; c < channels; ++c) output[c] = max_of(output[c], x[c]);
+              for (Dim c = 0; c < channels; ++c) y[c] = max_of(y[c], x[c]);
             } else {
-              for (Dim c = 0; c < channels; ++c) output[c] += x[c];
+              for (Dim c = 0; c < channels; ++c) y[c] += x[c];
             }
           }
         }
@@ -48,10 +55,10 @@ void pool_fast(PoolKind kind, const PoolGeometry& g, const float* input, float* 
       // An empty window (impossible for valid and SAME geometry) averages to 0.
       if (kind == PoolKind::kAverage && count > 0) {
         const float divisor = float(count);
-        for (Dim c = 0; c < channels; ++c) output[c] /= divisor;
+        for (Dim c = 0; c < channels; ++c) y[c] /= divisor;
       }
     }
-  }
+  });
 }
 
 }  // namespace

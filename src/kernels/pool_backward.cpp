@@ -3,10 +3,12 @@
 // and keeps the channel loop innermost. Max pooling finds the argmax with the
 // forward's comparison (internal.hpp), so ties go to the first element.
 #include <algorithm>
+#include <cstdint>
 #include <limits>
 #include <vector>
 
 #include "kernels/internal.hpp"
+#include "kernels/parallel.hpp"
 
 namespace stride::kernels {
 
@@ -20,53 +22,61 @@ void pool_backward_fast(PoolKind kind, const PoolGeometry& g, const float* input
                         const float* output_grad, float* input_grad) {
   const Dim channels = g.channels;
   const Spatial &in = g.input, &out = g.output;
-  std::fill(input_grad, input_grad + g.batch * volume(in) * channels, 0.0f);
-  // Per channel: the best value so far and the input pixel holding it (max),
-  // or each real element's share of the output gradient (average).
-  std::vector<float> best(channels), share(channels);
-  std::vector<Dim> best_pixel(channels);
-  for (Dim b = 0; b < g.batch; ++b) {
-    const float* in_b = input + b * volume(in) * channels;
-    float* dx_b = input_grad + b * volume(in) * channels;
-    for (Dim o = 0; o < volume(out); ++o, output_grad += channels) {
-      const Spatial op = grid_position(out, o);
-      Range r[3];
-      for (int axis = 0; axis < 3; ++axis) {
-        r[axis] = clip(op[axis], g.strides[axis], g.pad_before[axis], g.window[axis], in[axis]);
-      }
-      if (r[0].lo >= r[0].hi || r[1].lo >= r[1].hi || r[2].lo >= r[2].hi) continue;  // no real
-      if (kind == PoolKind::kMax) {
-        std::fill(best.begin(), best.end(), kMinusInfinity);
-        std::fill(best_pixel.begin(), best_pixel.end(), grid_index(in, r[0].lo, r[1].lo, r[2].lo));
-        for (Dim id = r[0].lo; id < r[0].hi; ++id) {
-          for (Dim ih = r[1].lo; ih < r[1].hi; ++ih) {
-            for (Dim iw = r[2].lo; iw < r[2].hi; ++iw) {
-              const Dim pixel = grid_index(in, id, ih, iw);
-              const float* x = in_b + pixel * channels;
-              for (Dim c = 0; c < channels; ++c) {
-                if (beats(x[c], best[c])) {
-                  best[c] = x[c];
-                  best_pixel[c] = pixel;
-                }
-              }
+  // Windows of one image may overlap, so images are the pieces shared out.
+  parallel_for(g.batch, 1, [&](Dim first, Dim last) {
+    std::fill(input_grad + first * volume(in) * channels, input_grad + last * volume(in) * channels,
+              0.0f);
+    // Per channel: the best value so far and the window tap holding it (max),
+    // or each real element's share of the output gradient (average).
+    std::vector<float> best(channels), share(channels);
+    std::vector<std::int32_t> best_tap(channels);
+    std::vector<Dim> window;
+    for (Dim b = first; b < last; ++b) {
+      const float* in_b = input + b * volume(in) * channels;
+      float* dx_b = input_grad + b * volume(in) * channels;
+      const float* dy = output_grad + b * volume(out) * channels;
+      for (Dim o = 0; o < volume(out); ++o, dy += channels) {
+        const Spatial op = grid_position(out, o);
+        Range r[3];
+        for (int axis = 0; axis < 3; ++axis) {
+          r[axis] = clip(op[axis], g.strides[axis], g.pad_before[axis], g.window[axis], in[axis]);
+        }
+        if (r[0].lo >= r[0].hi || r[1].lo >= r[1].hi || r[2].lo >= r[2].hi) continue;  // no real
+        if (kind == PoolKind::kMax) {
+          // The window's pixels, then a branch-free argmax over them per
+          // channel (it vectorizes): the first strictly greater value wins.
+          window.clear();
+          for (Dim id = r[0].lo; id < r[0].hi; ++id)
+            for (Dim ih = r[1].lo; ih < r[1].hi; ++ih)
+              for (Dim iw = r[2].lo; iw < r[2].hi; ++iw)
+                window.push_back(grid_index(in, id, ih, iw));
+          std::fill(best.begin(), best.end(), kMinusInfinity);
+          std::fill(best_tap.begin(), best_tap.end(), 0);
+          for (std::int32_t t = 0; t < std::int32_t(window.size()); ++t) {
+            const float* x = in_b + window[t] * channels;
+            for (Dim c = 0; c < channels; ++c) {
+              const bool wins = beats(x[c], best[c]);
+              best[c] = wins ? x[c] : best[c];
+              best_tap[c] = wins ? t : best_tap[c];
             }
           }
-        }
-        for (Dim c = 0; c < channels; ++c) dx_b[best_pixel[c] * channels + c] += output_grad[c];
-      } else {
-        const float count = float((r[0].hi - r[0].lo) * (r[1].hi - r[1].lo) * (r[2].hi - r[2].lo));
-        for (Dim c = 0; c < channels; ++c) share[c] = output_grad[c] / count;
-        for (Dim id = r[0].lo; id < r[0].hi; ++id) {
-          for (Dim ih = r[1].lo; ih < r[1].hi; ++ih) {
-            for (Dim iw = r[2].lo; iw < r[2].hi; ++iw) {
-              float* dx = dx_b + grid_index(in, id, ih, iw) * channels;
-              for (Dim c = 0; c < channels; ++c) dx[c] += share[c];
+          for (Dim c = 0; c < channels; ++c) dx_b[window[best_tap[c]] * channels + c] += dy[c];
+        } else {
+          const float count =
+              float((r[0].hi - r[0].lo) * (r[1].hi - r[1].lo) * (r[2].hi - r[2].lo));
+          for (Dim c = 0; c < channels; ++c) share[c] = dy[c] / count;
+          for (Dim id = r[0].lo; id < r[0].hi; ++id) {
+            for (Dim ih = r[1].lo; ih < r[1].hi; ++ih) {
+              for (Dim iw = r[2].lo; iw < r[2].hi; ++iw) {
+                float* dx = dx_b + grid_index(in, id, ih, iw) * channels;
+                for (Dim c = 0; c < channels; ++c) dx[c] += share[c];
+              }
             }
           }
         }
       }
     }
-  }
+  });
 }
 
 }  // namespace
