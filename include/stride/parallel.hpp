@@ -5,10 +5,13 @@ namespace stride {
 
 // Sets the number of threads the fast kernels use (>= 1; larger values are
 // capped at 256). The default is the number of CPUs this process may run on
-// (sched_getaffinity), or $STRIDE_NUM_THREADS when that is set. Work is cut
-// into pieces that do not depend on the thread count and each output is
-// computed by one piece in a fixed order, so results are bit-identical for
-// every thread count. Not to be called while a computation is running.
+// (sched_getaffinity), or $STRIDE_NUM_THREADS when that is set. A given
+// count gives bit-identical results. stride's own kernels cut work into
+// pieces that do not depend on the count, so their results are the same for
+// every count; oneDNN's convolution kernel gradients (the default build's)
+// share the batch sum out by thread, so across counts they may differ in the
+// last bits ($STRIDE_ONEDNN=0 turns oneDNN off). Not to be called while a
+// computation is running.
 void set_num_threads(int threads);
 int num_threads();
 

@@ -21,6 +21,9 @@ class Tensor {
   // Zero-filled, 64-byte aligned storage.
   explicit Tensor(Shape shape);
   Tensor(Shape shape, const std::vector<float>& values);
+  // Storage whose values are unspecified (left over from an earlier tensor):
+  // for outputs that a kernel overwrites entirely, sparing the zero fill.
+  static Tensor uninitialized(Shape shape);
   // A view of `shape` starting at `offset` elements into `base`'s storage.
   static Tensor view(const Tensor& base, Dim offset, Shape shape);
 

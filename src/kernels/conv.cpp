@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "kernels/activation.hpp"
 #include "kernels/gemm.hpp"
 #include "kernels/internal.hpp"
 #include "kernels/onednn.hpp"
@@ -141,20 +142,23 @@ void im2col(const ConvGeometry& g, const float* in_b, Dim group, Dim first, Dim 
 }  // namespace detail
 
 void conv_forward(KernelPath path, const ConvGeometry& g, const float* input, const float* kernel,
-                  const float* bias, float* output) {
+                  const float* bias, float* output, bool relu) {
   detail::check_conv_geometry(g, "convolution");
   if (path == KernelPath::kReference) {
     detail::conv_forward_reference(g, input, kernel, bias, output);
   } else if (g.groups == g.in_channels && g.groups > 1) {
     // Depthwise even for 1x1 kernels: one loop beats a thin gemm per channel.
     conv_depthwise(g, input, kernel, bias, output);
-  } else if (onednn::conv_forward(g, input, kernel, bias, output)) {
-    // oneDNN took it.
+  } else if (onednn::conv_forward(g, input, kernel, bias, output, relu)) {
+    return;  // relu included
   } else if (is_pointwise(g)) {
     conv_pointwise(g, input, kernel, bias, output);
   } else {
     conv_im2col(g, input, kernel, bias, output);
   }
+  if (relu)
+    apply_activation(path, Activation::kRelu, output,
+                     g.batch * detail::volume(g.output) * g.out_channels, g.out_channels);
 }
 
 }  // namespace stride::kernels

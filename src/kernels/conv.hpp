@@ -28,9 +28,10 @@ struct ConvGeometry {
 // out_channels). Filter f belongs to group g = f / (out_channels/groups) and
 // sees input channels [g*Cg, (g+1)*Cg), Cg = in_channels/groups. A depthwise
 // convolution is the case groups == in_channels (kernel (k, 1, C*m) has the
-// memory layout of Keras's (k, C, m)).
+// memory layout of Keras's (k, C, m)). With `relu`, max(0, out) is written
+// instead (fused into oneDNN's kernel, a second pass otherwise).
 void conv_forward(KernelPath path, const ConvGeometry& g, const float* input, const float* kernel,
-                  const float* bias, float* output);
+                  const float* bias, float* output, bool relu = false);
 
 // Transposed convolution, the gradient of conv_forward with respect to its
 // input. Here g.input is the transposed layer's input (batch, D, H, W,

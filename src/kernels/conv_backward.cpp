@@ -10,6 +10,7 @@
 
 #include "kernels/gemm.hpp"
 #include "kernels/internal.hpp"
+#include "kernels/onednn.hpp"
 #include "kernels/parallel.hpp"
 
 namespace stride::kernels {
@@ -235,6 +236,8 @@ void conv_backward_input(KernelPath path, const ConvGeometry& g, const float* ou
     detail::conv_backward_input_reference(g, output_grad, kernel, input_grad);
   } else if (is_depthwise(g)) {
     backward_input_depthwise(g, output_grad, kernel, input_grad);
+  } else if (onednn::conv_backward_input(g, output_grad, kernel, input_grad)) {
+    // oneDNN took it.
   } else if (detail::is_pointwise(g)) {
     backward_input_pointwise(g, output_grad, kernel, input_grad);
   } else {
@@ -247,6 +250,8 @@ void conv_backward_kernel(KernelPath path, const ConvGeometry& g, const float* i
   detail::check_conv_geometry(g, "convolution gradient");
   if (path == KernelPath::kReference) {
     detail::conv_backward_kernel_reference(g, input, output_grad, kernel_grad);
+  } else if (onednn::conv_backward_kernel(g, input, output_grad, kernel_grad, bias_grad)) {
+    return;  // the bias gradient too
   } else if (is_depthwise(g)) {
     backward_kernel_depthwise(g, input, output_grad, kernel_grad);
   } else if (detail::is_pointwise(g)) {

@@ -1,7 +1,7 @@
-// oneDNN convolutions: a primitive per geometry, created once and cached
-// (oneDNN picks its kernel and weight layout at creation; Keras's HWIO
-// kernel is reordered into that layout on every call, since training changes
-// it between calls).
+// oneDNN convolutions, forward and both gradients: a primitive per geometry,
+// created once and cached (oneDNN picks its kernel and weight layout at
+// creation; Keras's HWIO kernel is reordered into that layout on every call,
+// since training changes it between calls, and the kernel gradient back).
 #include "kernels/onednn.hpp"
 
 #include <atomic>
@@ -60,72 +60,148 @@ dnnl::engine& cpu_engine() {
   return engine;
 }
 
-// One geometry's primitive, and the buffer its weights are reordered into.
-struct ForwardConv {
-  std::mutex running;  // the weights buffer is shared by calls
-  dnnl::convolution_forward::primitive_desc pd;
-  dnnl::convolution_forward primitive;
-  memory::desc user_weights;
-  memory weights;  // in the primitive's layout, or empty when that is HWIO
-  std::optional<dnnl::reorder> reorder;
+// oneDNN's description of a geometry: sizes in its order (N, C, [D,] H, W),
+// formats, strides, dilations and padding.
+struct Described {
+  memory::desc src, dst, any_weights, user_weights, bias;
+  memory::dims strides, dilates, pad_l, pad_r;
 };
 
-using Key = std::vector<Dim>;
-
-// Descriptors of the convolution, or nothing when oneDNN cannot express it.
-std::unique_ptr<ForwardConv> create_forward(const ConvGeometry& g, bool has_bias) {
+// Nothing when oneDNN cannot express the geometry.
+std::optional<Described> describe(const ConvGeometry& g) {
   const bool is3d = g.input[0] != 1 || g.kernel[0] != 1 || g.output[0] != 1;
   const int first = is3d ? 0 : 1;  // spatial axes used
   memory::dims src{g.batch, g.in_channels}, dst{g.batch, g.out_channels},
-      weights{g.out_channels, g.in_channels}, strides, dilates, pad_l, pad_r;
+      weights{g.out_channels, g.in_channels};
+  Described d;
   for (int a = first; a < 3; ++a) {
     src.push_back(g.input[a]);
     dst.push_back(g.output[a]);
     weights.push_back(g.kernel[a]);
-    strides.push_back(g.strides[a]);
-    dilates.push_back(g.dilation[a] - 1);
-    pad_l.push_back(g.pad_before[a]);
+    d.strides.push_back(g.strides[a]);
+    d.dilates.push_back(g.dilation[a] - 1);
+    d.pad_l.push_back(g.pad_before[a]);
     // What is left after the last window: oneDNN's output size divides
     // (in + pad_l + pad_r - span) by the stride, rounding down, as Keras does.
     const Dim span = (g.kernel[a] - 1) * g.dilation[a] + 1;
-    pad_r.push_back(
+    d.pad_r.push_back(
         std::max<Dim>(0, (g.output[a] - 1) * g.strides[a] + span - g.input[a] - g.pad_before[a]));
-    if ((g.input[a] + g.pad_before[a] + pad_r.back() - span) / g.strides[a] + 1 != g.output[a])
-      return nullptr;
+    if ((g.input[a] + g.pad_before[a] + d.pad_r.back() - span) / g.strides[a] + 1 != g.output[a])
+      return std::nullopt;
   }
   const Tag activations = is3d ? Tag::ndhwc : Tag::nhwc;
-  const memory::desc src_md(src, memory::data_type::f32, activations);
-  const memory::desc dst_md(dst, memory::data_type::f32, activations);
-  const memory::desc any_weights(weights, memory::data_type::f32, Tag::any);
-  const memory::desc bias_md({g.out_channels}, memory::data_type::f32, Tag::a);
-  auto conv = std::make_unique<ForwardConv>();
-  conv->user_weights = memory::desc(weights, memory::data_type::f32, is3d ? Tag::dhwio : Tag::hwio);
-  try {
-    const auto prop = dnnl::prop_kind::forward_inference;
-    const auto algo = dnnl::algorithm::convolution_direct;
-    const dnnl::convolution_forward::desc desc =
-        has_bias ? dnnl::convolution_forward::desc(prop, algo, src_md, any_weights, bias_md, dst_md,
-                                                   strides, dilates, pad_l, pad_r)
-                 : dnnl::convolution_forward::desc(prop, algo, src_md, any_weights, dst_md, strides,
-                                                   dilates, pad_l, pad_r);
-    conv->pd = dnnl::convolution_forward::primitive_desc(desc, cpu_engine());
-    conv->primitive = dnnl::convolution_forward(conv->pd);
-    if (conv->pd.weights_desc() != conv->user_weights) {
-      conv->weights = memory(conv->pd.weights_desc(), cpu_engine());
-      conv->reorder.emplace(memory(conv->user_weights, cpu_engine(), nullptr), conv->weights);
-    }
-  } catch (const dnnl::error&) {
-    return nullptr;  // no implementation for this geometry
-  }
-  return conv;
+  const auto f32 = memory::data_type::f32;
+  d.src = memory::desc(src, f32, activations);
+  d.dst = memory::desc(dst, f32, activations);
+  d.any_weights = memory::desc(weights, f32, Tag::any);
+  d.user_weights = memory::desc(weights, f32, is3d ? Tag::dhwio : Tag::hwio);
+  d.bias = memory::desc({g.out_channels}, f32, Tag::a);
+  return d;
 }
 
-// The cached primitive of a geometry (nullptr: oneDNN does not take it).
-// Shared: a call still running keeps its entry when the cache starts over.
-std::shared_ptr<ForwardConv> forward_conv(const ConvGeometry& g, bool has_bias) {
+constexpr auto kDirect = dnnl::algorithm::convolution_direct;
+
+// Which optional parts a primitive has (part of its cache key).
+enum Variant : unsigned { kBias = 1, kRelu = 2 };
+
+dnnl::convolution_forward::primitive_desc forward_pd(const Described& d, dnnl::prop_kind prop,
+                                                     unsigned variant) {
+  const bool has_bias = variant & kBias;
+  const auto desc =
+      has_bias ? dnnl::convolution_forward::desc(prop, kDirect, d.src, d.any_weights, d.bias, d.dst,
+                                                 d.strides, d.dilates, d.pad_l, d.pad_r)
+               : dnnl::convolution_forward::desc(prop, kDirect, d.src, d.any_weights, d.dst,
+                                                 d.strides, d.dilates, d.pad_l, d.pad_r);
+  dnnl::primitive_attr attr;
+  if (variant & kRelu) {
+    dnnl::post_ops ops;
+    ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
+    attr.set_post_ops(ops);
+  }
+  return {desc, attr, cpu_engine()};
+}
+
+// Weights in oneDNN's layout for a primitive, and the reorder between that
+// layout and Keras's HWIO (either direction); empty when they are the same.
+struct WeightsBuffer {
+  memory::desc user;
+  memory buffer;
+  std::optional<dnnl::reorder> reorder;
+
+  void prepare(const memory::desc& user_desc, const memory::desc& primitive_desc, bool to_user) {
+    user = user_desc;
+    if (primitive_desc == user_desc) return;
+    buffer = memory(primitive_desc, cpu_engine());
+    const memory user_memory(user_desc, cpu_engine(), nullptr);
+    reorder.emplace(to_user ? dnnl::reorder(buffer, user_memory)
+                            : dnnl::reorder(user_memory, buffer));
+  }
+};
+
+// One geometry's primitives, each with the buffer its weights (or weight
+// gradient) go through; `running` serializes calls, which share the buffer.
+struct ForwardConv {
+  std::mutex running;
+  dnnl::convolution_forward::primitive_desc pd;
+  dnnl::convolution_forward primitive;
+  WeightsBuffer weights;
+
+  ForwardConv(const Described& d, unsigned variant)
+      : pd(forward_pd(d, dnnl::prop_kind::forward_inference, variant)), primitive(pd) {
+    weights.prepare(d.user_weights, pd.weights_desc(), false);
+  }
+};
+
+struct BackwardDataConv {
+  std::mutex running;
+  dnnl::convolution_backward_data::primitive_desc pd;
+  dnnl::convolution_backward_data primitive;
+  WeightsBuffer weights;
+
+  BackwardDataConv(const Described& d, unsigned)
+      : pd(dnnl::convolution_backward_data::desc(kDirect, d.src, d.any_weights, d.dst, d.strides,
+                                                 d.dilates, d.pad_l, d.pad_r),
+           cpu_engine(), forward_pd(d, dnnl::prop_kind::forward_training, 0)),
+        primitive(pd) {
+    weights.prepare(d.user_weights, pd.weights_desc(), false);
+  }
+};
+
+struct BackwardWeightsConv {
+  std::mutex running;
+  dnnl::convolution_backward_weights::primitive_desc pd;
+  dnnl::convolution_backward_weights primitive;
+  WeightsBuffer weights_grad;
+
+  static dnnl::convolution_backward_weights::desc make_desc(const Described& d, unsigned variant) {
+    return variant & kBias
+               ? dnnl::convolution_backward_weights::desc(kDirect, d.src, d.any_weights, d.bias,
+                                                          d.dst, d.strides, d.dilates, d.pad_l,
+                                                          d.pad_r)
+               : dnnl::convolution_backward_weights::desc(kDirect, d.src, d.any_weights, d.dst,
+                                                          d.strides, d.dilates, d.pad_l, d.pad_r);
+  }
+
+  BackwardWeightsConv(const Described& d, unsigned variant)
+      : pd(make_desc(d, variant), cpu_engine(),
+           forward_pd(d, dnnl::prop_kind::forward_training, variant)),
+        primitive(pd) {
+    weights_grad.prepare(d.user_weights, pd.diff_weights_desc(), true);
+  }
+};
+
+using Key = std::vector<Dim>;
+
+// The cached primitive of a geometry (nullptr: oneDNN does not take it), one
+// cache per primitive kind. Shared: a call still running keeps its entry
+// when the cache starts over.
+template <class Conv>
+std::shared_ptr<Conv> cached(const ConvGeometry& g, unsigned variant) {
   static std::mutex mutex;
-  static std::map<Key, std::shared_ptr<ForwardConv>> cache;
-  Key key{g.batch, g.in_channels, g.out_channels, has_bias};
+  static std::map<Key, std::shared_ptr<Conv>> cache;
+  // oneDNN sizes a primitive's work (and its barriers) for the thread count
+  // at creation: a primitive is made and run with the same count.
+  Key key{g.batch, g.in_channels, g.out_channels, variant, num_threads()};
   for (const Spatial* s : {&g.input, &g.output, &g.kernel, &g.strides, &g.dilation, &g.pad_before})
     key.insert(key.end(), s->begin(), s->end());
   std::lock_guard lock(mutex);
@@ -133,43 +209,110 @@ std::shared_ptr<ForwardConv> forward_conv(const ConvGeometry& g, bool has_bias) 
   if (it == cache.end()) {
     // Bounded: a long run over many shapes (varying batch sizes) starts over.
     if (cache.size() >= 256) cache.clear();
-    it = cache.emplace(key, create_forward(g, has_bias)).first;
+    std::shared_ptr<Conv> conv;
+    if (const std::optional<Described> d = describe(g)) {
+      try {
+        conv = std::make_shared<Conv>(*d, variant);
+      } catch (const dnnl::error&) {
+        // no implementation for this geometry
+      }
+    }
+    it = cache.emplace(key, std::move(conv)).first;
   }
   return it->second;
+}
+
+memory wrap(const memory::desc& desc, const float* data) {
+  return memory(desc, cpu_engine(), const_cast<float*>(data));
+}
+
+// oneDNN's OpenMP threads are parallel_for's: as many as stride's setting.
+void use_stride_threads() {
+  omp_set_num_threads(num_threads());
+}
+
+// The weights as the primitive wants them: Keras's array, or the buffer it
+// was reordered into.
+memory weights_in(WeightsBuffer& w, dnnl::stream& stream, const float* kernel) {
+  memory user = wrap(w.user, kernel);
+  if (!w.reorder) return user;
+  w.reorder->execute(stream, user, w.buffer);
+  return w.buffer;
+}
+
+bool usable(const ConvGeometry& g) {
+  return enabled() && g.groups == 1 && g.batch > 0;
 }
 
 }  // namespace
 
 bool conv_forward(const ConvGeometry& g, const float* input, const float* kernel, const float* bias,
-                  float* output) {
-  if (!enabled() || g.groups != 1 || g.batch == 0) return false;
-  const std::shared_ptr<ForwardConv> conv = forward_conv(g, bias != nullptr);
+                  float* output, bool relu) {
+  if (!usable(g)) return false;
+  use_stride_threads();  // before the primitive is made (see cached)
+  const std::shared_ptr<ForwardConv> conv =
+      cached<ForwardConv>(g, (bias ? kBias : 0u) | (relu ? kRelu : 0u));
   if (!conv) return false;
   std::lock_guard lock(conv->running);
-  dnnl::engine& engine = cpu_engine();
-  dnnl::stream stream(engine);
-  // oneDNN's OpenMP threads: as many as stride's own pool.
-  omp_set_num_threads(num_threads());
-  memory user_weights(conv->user_weights, engine, const_cast<float*>(kernel));
-  memory weights = user_weights;
-  if (conv->reorder) {
-    conv->reorder->execute(stream, user_weights, conv->weights);
-    weights = conv->weights;
-  }
-  const auto& desc = conv->pd;
+  dnnl::stream stream(cpu_engine());
+  const auto& pd = conv->pd;
   std::unordered_map<int, memory> args{
-      {DNNL_ARG_SRC, memory(desc.src_desc(), engine, const_cast<float*>(input))},
-      {DNNL_ARG_WEIGHTS, weights},
-      {DNNL_ARG_DST, memory(desc.dst_desc(), engine, output)}};
-  if (bias) args.emplace(DNNL_ARG_BIAS, memory(desc.bias_desc(), engine, const_cast<float*>(bias)));
+      {DNNL_ARG_SRC, wrap(pd.src_desc(), input)},
+      {DNNL_ARG_WEIGHTS, weights_in(conv->weights, stream, kernel)},
+      {DNNL_ARG_DST, wrap(pd.dst_desc(), output)}};
+  if (bias) args.emplace(DNNL_ARG_BIAS, wrap(pd.bias_desc(), bias));
   conv->primitive.execute(stream, args);
+  stream.wait();
+  return true;
+}
+
+bool conv_backward_input(const ConvGeometry& g, const float* output_grad, const float* kernel,
+                         float* input_grad) {
+  if (!usable(g)) return false;
+  use_stride_threads();  // before the primitive is made (see cached)
+  const std::shared_ptr<BackwardDataConv> conv = cached<BackwardDataConv>(g, 0);
+  if (!conv) return false;
+  std::lock_guard lock(conv->running);
+  dnnl::stream stream(cpu_engine());
+  const auto& pd = conv->pd;
+  conv->primitive.execute(stream, {{DNNL_ARG_DIFF_DST, wrap(pd.diff_dst_desc(), output_grad)},
+                                   {DNNL_ARG_WEIGHTS, weights_in(conv->weights, stream, kernel)},
+                                   {DNNL_ARG_DIFF_SRC, wrap(pd.diff_src_desc(), input_grad)}});
+  stream.wait();
+  return true;
+}
+
+bool conv_backward_kernel(const ConvGeometry& g, const float* input, const float* output_grad,
+                          float* kernel_grad, float* bias_grad) {
+  if (!usable(g)) return false;
+  use_stride_threads();  // before the primitive is made (see cached)
+  const std::shared_ptr<BackwardWeightsConv> conv =
+      cached<BackwardWeightsConv>(g, bias_grad ? kBias : 0u);
+  if (!conv) return false;
+  std::lock_guard lock(conv->running);
+  dnnl::stream stream(cpu_engine());
+  const auto& pd = conv->pd;
+  WeightsBuffer& w = conv->weights_grad;
+  memory user = wrap(w.user, kernel_grad);
+  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, wrap(pd.src_desc(), input)},
+                                       {DNNL_ARG_DIFF_DST, wrap(pd.diff_dst_desc(), output_grad)},
+                                       {DNNL_ARG_DIFF_WEIGHTS, w.reorder ? w.buffer : user}};
+  if (bias_grad) args.emplace(DNNL_ARG_DIFF_BIAS, wrap(pd.diff_bias_desc(), bias_grad));
+  conv->primitive.execute(stream, args);
+  if (w.reorder) w.reorder->execute(stream, w.buffer, user);
   stream.wait();
   return true;
 }
 
 #else
 
-bool conv_forward(const ConvGeometry&, const float*, const float*, const float*, float*) {
+bool conv_forward(const ConvGeometry&, const float*, const float*, const float*, float*, bool) {
+  return false;
+}
+bool conv_backward_input(const ConvGeometry&, const float*, const float*, float*) {
+  return false;
+}
+bool conv_backward_kernel(const ConvGeometry&, const float*, const float*, float*, float*) {
   return false;
 }
 

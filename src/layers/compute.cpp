@@ -43,12 +43,13 @@ kernels::ConvGeometry conv_geometry(const Shape& input, const Shape& output, con
 }
 
 Tensor convolve(const Layer& layer, const Tensor& input, const Window& window, Dim filters,
-                Dim groups, const float* kernel, const float* bias, ComputePath path) {
-  Tensor output(
+                Dim groups, const float* kernel, const float* bias, ComputePath path, bool relu) {
+  // conv_forward writes every output value.
+  Tensor output = Tensor::uninitialized(
       make_shape(input.dim(0), windowed_dims(layer, input.shape(), false, window), filters, false));
   kernels::ConvGeometry g = conv_geometry(input.shape(), output.shape(), window);
   g.groups = groups;
-  kernels::conv_forward(path, g, input.data(), kernel, bias, output.data());
+  kernels::conv_forward(path, g, input.data(), kernel, bias, output.data(), relu);
   return output;
 }
 
@@ -135,7 +136,7 @@ Tensor convolve_backward(const Tensor& input, const Tensor& output_grad, const W
   g.groups = groups;
   kernels::conv_backward_kernel(path, g, input.data(), output_grad.data(), kernel_grad, bias_grad);
   if (!input_grad_needed) return Tensor();
-  Tensor input_grad(input.shape());
+  Tensor input_grad = Tensor::uninitialized(input.shape());  // overwritten
   kernels::conv_backward_input(path, g, output_grad.data(), kernel, input_grad.data());
   return input_grad;
 }
@@ -165,7 +166,7 @@ Tensor activated(const std::string& activation, Tensor z, const CallOptions& opt
 Tensor activation_grad(const std::string& activation, const Tape& tape, const Tensor& output_grad,
                        ComputePath path) {
   if (activation == "linear") return output_grad;
-  Tensor dz(output_grad.shape());
+  Tensor dz = Tensor::uninitialized(output_grad.shape());  // overwritten
   const Tensor& z = keeps_pre_activation(activation) ? tape.saved.back() : tape.output;
   if (!dz.empty())
     kernels::activation_backward(path, kernels::activation_from_name(activation), z.data(),

@@ -42,7 +42,8 @@ kernels::ConvGeometry conv_geometry(const Shape& input, const Shape& output, con
 // A grouped convolution of a channels_last input (kernels::conv_forward
 // documents the layouts); groups == channels is a depthwise convolution.
 Tensor convolve(const Layer& layer, const Tensor& input, const Window& window, Dim filters,
-                Dim groups, const float* kernel, const float* bias, ComputePath path);
+                Dim groups, const float* kernel, const float* bias, ComputePath path,
+                bool relu = false);
 
 // ZeroPadding's zeros around the spatial axes, and Cropping's removal of
 // them: each is the other's gradient.

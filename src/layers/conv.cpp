@@ -92,11 +92,14 @@ class Conv : public Layer {
   }
 
   Tensor forward(const Tensor& input, const CallOptions& options) const override {
+    // relu goes into the convolution's own pass over the output (oneDNN's
+    // post-op); it keeps no copy of its input for the gradient anyway.
+    const bool fused_relu = activation_ == "relu";
     Tensor output = in_channels_last(input, channels_first_, [&](const Tensor& x) {
       return convolve(*this, x, window_, filters_, groups_, weight("kernel").data(),
-                      use_bias_ ? weight("bias").data() : nullptr, options.path);
+                      use_bias_ ? weight("bias").data() : nullptr, options.path, fused_relu);
     });
-    return activated(activation_, std::move(output), options);
+    return fused_relu ? output : activated(activation_, std::move(output), options);
   }
 
  public:

@@ -116,7 +116,9 @@ class Dense : public Layer {
   Tensor forward(const Tensor& input, const CallOptions& options) const override {
     const Dim d = input.shape().back();
     const Dim rows = d ? input.size() / d : 0;
-    Tensor output(compute_output_shape(input.shape()));
+    // The bias rows or the gemm (when it sums over something) write every value.
+    Tensor output = use_bias_ || d > 0 ? Tensor::uninitialized(compute_output_shape(input.shape()))
+                                       : Tensor(compute_output_shape(input.shape()));
     if (use_bias_) {
       const float* bias = weight("bias").data();
       for (Dim r = 0; r < rows; ++r) std::copy(bias, bias + units_, output.data() + r * units_);

@@ -68,7 +68,7 @@ class Dropout : public Layer {
     Tensor mask(noise_shape(input.shape()));
     const float scale = rate_ >= 1.0 ? 0.0f : float(1.0 / (1.0 - rate_));
     for (float& m : mask) m = options.random->uniform() >= rate_ ? scale : 0.0f;
-    Tensor output(input.shape());
+    Tensor output = Tensor::uninitialized(input.shape());  // overwritten
     for_each_broadcast(input.shape(), mask.shape(),
                        [&](Dim i, Dim j) { output[i] = input[i] * mask[j]; });
     if (options.tape) options.tape->saved.push_back(mask);
@@ -79,7 +79,7 @@ class Dropout : public Layer {
                   ComputePath) const override {
     const Tensor& mask = tape.saved.at(0);
     if (mask.rank() == 0) return output_grad;
-    Tensor input_grad(output_grad.shape());
+    Tensor input_grad = Tensor::uninitialized(output_grad.shape());  // overwritten
     for_each_broadcast(output_grad.shape(), mask.shape(),
                        [&](Dim i, Dim j) { input_grad[i] = output_grad[i] * mask[j]; });
     return input_grad;

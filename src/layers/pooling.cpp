@@ -76,7 +76,7 @@ class Pooling : public Layer {
  protected:
   Tensor forward(const Tensor& input, const CallOptions& options) const override {
     return in_channels_last(input, channels_first_, [&](const Tensor& x) {
-      Tensor y(output_shape_for(x.shape()));
+      Tensor y = Tensor::uninitialized(output_shape_for(x.shape()));  // overwritten
       kernels::pool_forward(options.path, kind(), geometry(x.shape(), y.shape()), x.data(),
                             y.data());
       return y;
@@ -88,7 +88,7 @@ class Pooling : public Layer {
                   ComputePath path) const override {
     return in_channels_last(tape.input, output_grad, channels_first_,
                             [&](const Tensor& x, const Tensor& dy) {
-                              Tensor dx(x.shape());
+                              Tensor dx = Tensor::uninitialized(x.shape());  // overwritten
                               kernels::pool_backward(path, kind(), geometry(x.shape(), dy.shape()),
                                                      x.data(), dy.data(), dx.data());
                               return dx;

@@ -196,15 +196,32 @@ TEST_F(Train, CtrlCStopsAfterTheBatchAndSaves) {
   EXPECT_EQ(evaluated.status, 0) << evaluated.err;
 }
 
-TEST_F(Train, ThreadCountDoesNotChangeTheResult) {
+// stride's own kernels give the same result whatever the thread count.
+TEST_F(Train, ThreadCountDoesNotChangeTheResultOfStridesOwnKernels) {
   for (const char* threads : {"1", "2", "3"}) {
     const CliResult r = run_cli(train_args(model_, {"--epochs", "2", "--threads", threads, "--save",
-                                                    path(std::string(threads) + ".npz")}));
+                                                    path(std::string(threads) + ".npz")}),
+                                "", "STRIDE_ONEDNN=0");
     ASSERT_EQ(r.status, 0) << r.err;
   }
   EXPECT_EQ(read_text(path("1.npz")), read_text(path("2.npz")));
   EXPECT_EQ(read_text(path("1.npz")), read_text(path("3.npz")));
   EXPECT_EQ(run_cli(train_args(model_, {"--threads", "0"})).status, 2);
+}
+
+// With oneDNN too (the default build), a given thread count repeats exactly.
+TEST_F(Train, AThreadCountRepeatsItsResultExactly) {
+  for (const char* threads : {"1", "2", "3"}) {
+    for (const char* run : {"a", "b"}) {
+      const CliResult r =
+          run_cli(train_args(model_, {"--epochs", "2", "--threads", threads, "--save",
+                                      path(std::string(threads) + run + ".npz")}));
+      ASSERT_EQ(r.status, 0) << r.err;
+    }
+    EXPECT_EQ(read_text(path(std::string(threads) + "a.npz")),
+              read_text(path(std::string(threads) + "b.npz")))
+        << threads << " thread(s)";
+  }
 }
 
 TEST_F(Train, OneLinePerEpochWhenNotATerminal) {

@@ -1,14 +1,16 @@
 // conv_backward_input / conv_backward_kernel: hand-worked gradients on both
 // paths, the reference against finite differences of the forward formula in
-// double, then the fast path (im2col, pointwise, depthwise) against the
-// reference on random configurations.
+// double, then the fast path (stride's im2col, pointwise, depthwise kernels,
+// and oneDNN's) against the reference on random configurations.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <vector>
 
 #include "kernels/backward_test_util.hpp"
 #include "kernels/conv.hpp"
 #include "kernels/kernel_test_util.hpp"
+#include "kernels/onednn.hpp"
 #include "stride/error.hpp"
 
 namespace stride::kernels {
@@ -249,7 +251,9 @@ void expect_fast_agrees(const ConvGeometry& g, test::Rng& rng, const std::string
   EXPECT_TRUE(agree(fast.bias, ref.bias)) << "bias, " << where;
 }
 
+// stride's own fast kernels (oneDNN off; it has its own tests below).
 void expect_fast_agrees(Flavor flavor, std::uint32_t seed, int trials) {
+  const test::ScopedOneDnn own_kernels(false);
   test::Rng rng(seed);
   for (int trial = 0; trial < trials; ++trial) {
     ConvGeometry g = test::random_conv_geometry(rng, /*dilated=*/true);
@@ -281,7 +285,80 @@ TEST(ConvBackwardKernel, FastAgreesOnALargeImageLoweredInBands) {
   // its tolerance is 4 times the usual.
   const ConvGeometry g = test::large_banded_geometry();
   test::Rng rng(45);
+  const test::ScopedOneDnn own_kernels(false);
   expect_fast_agrees(g, rng, test::describe(g), /*kernel_scale=*/4.0);
+}
+
+std::vector<float> absolute(std::vector<float> values) {
+  for (float& v : values) v = std::fabs(v);
+  return values;
+}
+
+// oneDNN's gradients, called directly (so a geometry it declines cannot pass
+// by falling back), against the reference. oneDNN sums in another order, so
+// the tolerance follows each sum's magnitude (test::agree_to_rounding).
+void expect_onednn_agrees(const ConvGeometry& g, test::Rng& rng, const std::string& where) {
+  const std::vector<float> input = rng.floats(g.batch * volume(g.input) * g.in_channels);
+  const std::vector<float> kernel = rng.floats(kernel_size(g));
+  const std::vector<float> dy = rng.floats(g.batch * volume(g.output) * g.out_channels);
+  std::vector<float> dx = nans(input.size());
+  ASSERT_TRUE(onednn::conv_backward_input(g, dy.data(), kernel.data(), dx.data()))
+      << "oneDNN declined the input gradient, " << where;
+  EXPECT_TRUE(test::agree_to_rounding(
+      dx, input_grad(KernelPath::kReference, g, dy, kernel),
+      input_grad(KernelPath::kReference, g, absolute(dy), absolute(kernel))))
+      << "input, " << where;
+  const bool with_bias = rng.coin();
+  KernelGrads grads{nans(kernel.size()), nans(with_bias ? g.out_channels : 0)};
+  ASSERT_TRUE(onednn::conv_backward_kernel(g, input.data(), dy.data(), grads.kernel.data(),
+                                           with_bias ? grads.bias.data() : nullptr))
+      << "oneDNN declined the kernel gradient, " << where;
+  const KernelGrads ref = kernel_grads(KernelPath::kReference, g, input, dy, with_bias);
+  const KernelGrads magnitude =
+      kernel_grads(KernelPath::kReference, g, absolute(input), absolute(dy), with_bias);
+  EXPECT_TRUE(test::agree_to_rounding(grads.kernel, ref.kernel, magnitude.kernel))
+      << "kernel, " << where;
+  EXPECT_TRUE(test::agree_to_rounding(grads.bias, ref.bias, magnitude.bias)) << "bias, " << where;
+}
+
+TEST(ConvBackwardKernel, OneDnnAgreesWithReferenceOnRandomConvolutions) {
+  if (!onednn::enabled()) GTEST_SKIP() << "stride is built without oneDNN (STRIDE_ONEDNN=OFF)";
+  test::Rng rng(46);
+  for (int trial = 0; trial < 120; ++trial) {
+    ConvGeometry g = test::random_conv_geometry(rng, /*dilated=*/true);
+    set_channels(rng, trial % 5 == 0 ? Flavor::kPointwise : Flavor::kPlain, 3, g);
+    g.groups = 1;
+    expect_onednn_agrees(g, rng, "trial " + std::to_string(trial) + ": " + test::describe(g));
+  }
+}
+
+TEST(ConvBackwardKernel, OneDnnAgreesOnALargeImage) {
+  if (!onednn::enabled()) GTEST_SKIP() << "stride is built without oneDNN (STRIDE_ONEDNN=OFF)";
+  const ConvGeometry g = test::large_banded_geometry();
+  test::Rng rng(47);
+  expect_onednn_agrees(g, rng, test::describe(g));
+}
+
+// A given thread count gives the same gradients every time (oneDNN's batch
+// sum is shared out by thread, so only the count may change them).
+TEST(ConvBackwardKernel, OneDnnGradientsRepeatExactly) {
+  if (!onednn::enabled()) GTEST_SKIP() << "stride is built without oneDNN (STRIDE_ONEDNN=OFF)";
+  ConvGeometry g;
+  g.batch = 16;
+  g.input = {1, 13, 13};
+  g.output = {1, 11, 11};
+  g.kernel = {1, 3, 3};
+  g.in_channels = 8;
+  g.out_channels = 16;
+  test::Rng rng(48);
+  const std::vector<float> input = rng.floats(g.batch * volume(g.input) * g.in_channels);
+  const std::vector<float> dy = rng.floats(g.batch * volume(g.output) * g.out_channels);
+  const KernelGrads first = kernel_grads(KernelPath::kFast, g, input, dy);
+  for (int again = 0; again < 5; ++again) {
+    const KernelGrads next = kernel_grads(KernelPath::kFast, g, input, dy);
+    EXPECT_EQ(next.kernel, first.kernel);
+    EXPECT_EQ(next.bias, first.bias);
+  }
 }
 
 }  // namespace

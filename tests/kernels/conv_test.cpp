@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -22,11 +23,12 @@ using test::path_name;
 using test::volume;
 
 std::vector<float> run_conv(KernelPath path, const ConvGeometry& g, const std::vector<float>& input,
-                            const std::vector<float>& kernel, const float* bias) {
+                            const std::vector<float>& kernel, const float* bias,
+                            bool relu = false) {
   // NaN-filled so an output the kernel forgets to write cannot pass.
   std::vector<float> out(g.batch * volume(g.output) * g.out_channels,
                          std::numeric_limits<float>::quiet_NaN());
-  conv_forward(path, g, input.data(), kernel.data(), bias, out.data());
+  conv_forward(path, g, input.data(), kernel.data(), bias, out.data(), relu);
   return out;
 }
 
@@ -240,6 +242,35 @@ TEST(ConvKernel, OneDnnAgreesOnALargeImage) {
   if (!onednn::enabled()) GTEST_SKIP() << "stride is built without oneDNN (STRIDE_ONEDNN=OFF)";
   test::Rng rng(5);
   expect_onednn_agrees(test::large_banded_geometry(), rng, "64x64x128 image");
+}
+
+// relu fused into the convolution (oneDNN's post-op, or a second pass on
+// stride's own kernels) is max(0, x) of the reference's unfused output.
+TEST(ConvKernel, FusedReluIsReluOfTheConvolution) {
+  test::Rng rng(8);
+  for (const bool with_onednn : {false, true}) {
+    const test::ScopedOneDnn scoped(with_onednn && onednn::enabled());
+    for (int trial = 0; trial < 60; ++trial) {
+      const Flavor flavor = static_cast<Flavor>(trial % 4);
+      const ConvGeometry g = random_geometry(rng, flavor);
+      const std::vector<float> input = rng.floats(g.batch * volume(g.input) * g.in_channels);
+      const std::vector<float> kernel =
+          rng.floats(volume(g.kernel) * (g.in_channels / g.groups) * g.out_channels);
+      const std::vector<float> bias = rng.floats(g.out_channels);
+      const std::vector<float> raw =
+          run_conv(KernelPath::kReference, g, input, kernel, bias.data());
+      std::vector<float> expected = raw;
+      for (float& v : expected) v = std::max(v, 0.0f);
+      const std::vector<float> fused =
+          run_conv(KernelPath::kFast, g, input, kernel, bias.data(), /*relu=*/true);
+      // agree()'s tolerance, and exact zeros where the convolution is clearly negative.
+      EXPECT_TRUE(agree(fused, expected)) << "trial " << trial << ": " << test::describe(g);
+      for (std::size_t i = 0; i < fused.size(); ++i)
+        if (raw[i] < -1e-4f) ASSERT_EQ(fused[i], 0.0f) << "element " << i;
+      EXPECT_EQ(run_conv(KernelPath::kReference, g, input, kernel, bias.data(), true), expected)
+          << "the reference path applies relu too";
+    }
+  }
 }
 
 }  // namespace
