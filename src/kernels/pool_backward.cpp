@@ -2,6 +2,10 @@
 // path, which like the forward clips each window once per output position
 // and keeps the channel loop innermost. Max pooling finds the argmax with the
 // forward's comparison (internal.hpp), so ties go to the first element.
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <algorithm>
 #include <cstdint>
 #include <limits>
@@ -17,6 +21,55 @@ namespace detail {
 namespace {
 
 constexpr float kMinusInfinity = -std::numeric_limits<float>::infinity();
+
+// Per channel, the first window tap holding the largest value (ties and
+// NaNs as the forward's beats(): a later tap wins only when strictly
+// greater). SSE2 compares and blends four channels at once; GCC does not
+// if-convert the scalar loop.
+void argmax_taps(const float* in_b, const std::vector<Dim>& window, Dim channels, float* best,
+                 std::int32_t* best_tap) {
+  std::fill(best, best + channels, kMinusInfinity);
+  std::fill(best_tap, best_tap + channels, 0);
+  for (std::int32_t t = 0; t < std::int32_t(window.size()); ++t) {
+    const float* x = in_b + window[t] * channels;
+    Dim c = 0;
+#if defined(__SSE2__)
+    const __m128i tap = _mm_set1_epi32(t);
+    for (; c + 4 <= channels; c += 4) {
+      const __m128 v = _mm_loadu_ps(x + c), b = _mm_loadu_ps(best + c);
+      const __m128 wins = _mm_cmpgt_ps(v, b);  // false for NaN, like beats()
+      _mm_storeu_ps(best + c, _mm_or_ps(_mm_and_ps(wins, v), _mm_andnot_ps(wins, b)));
+      const __m128i old_tap = _mm_loadu_si128(reinterpret_cast<const __m128i*>(best_tap + c));
+      const __m128i mask = _mm_castps_si128(wins);
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(best_tap + c),
+                       _mm_or_si128(_mm_and_si128(mask, tap), _mm_andnot_si128(mask, old_tap)));
+    }
+#endif
+    for (; c < channels; ++c) {
+      if (beats(x[c], best[c])) {
+        best[c] = x[c];
+        best_tap[c] = t;
+      }
+    }
+  }
+}
+
+// dx[c] += dy[c] for the channels whose window maximum is at tap t.
+void add_where_won(float* dx, const float* dy, const std::int32_t* best_tap, std::int32_t t,
+                   Dim channels) {
+  Dim c = 0;
+#if defined(__SSE2__)
+  const __m128i tap = _mm_set1_epi32(t);
+  for (; c + 4 <= channels; c += 4) {
+    const __m128i won =
+        _mm_cmpeq_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(best_tap + c)), tap);
+    const __m128 share = _mm_and_ps(_mm_castsi128_ps(won), _mm_loadu_ps(dy + c));
+    _mm_storeu_ps(dx + c, _mm_add_ps(_mm_loadu_ps(dx + c), share));
+  }
+#endif
+  for (; c < channels; ++c)
+    if (best_tap[c] == t) dx[c] += dy[c];
+}
 
 void pool_backward_fast(PoolKind kind, const PoolGeometry& g, const float* input,
                         const float* output_grad, float* input_grad) {
@@ -50,17 +103,11 @@ void pool_backward_fast(PoolKind kind, const PoolGeometry& g, const float* input
             for (Dim ih = r[1].lo; ih < r[1].hi; ++ih)
               for (Dim iw = r[2].lo; iw < r[2].hi; ++iw)
                 window.push_back(grid_index(in, id, ih, iw));
-          std::fill(best.begin(), best.end(), kMinusInfinity);
-          std::fill(best_tap.begin(), best_tap.end(), 0);
-          for (std::int32_t t = 0; t < std::int32_t(window.size()); ++t) {
-            const float* x = in_b + window[t] * channels;
-            for (Dim c = 0; c < channels; ++c) {
-              const bool wins = beats(x[c], best[c]);
-              best[c] = wins ? x[c] : best[c];
-              best_tap[c] = wins ? t : best_tap[c];
-            }
-          }
-          for (Dim c = 0; c < channels; ++c) dx_b[window[best_tap[c]] * channels + c] += dy[c];
+          argmax_taps(in_b, window, channels, best.data(), best_tap.data());
+          // Each tap's pixel takes the gradient of the channels it won: one
+          // contiguous pass per tap instead of a scatter.
+          for (std::int32_t t = 0; t < std::int32_t(window.size()); ++t)
+            add_where_won(dx_b + window[t] * channels, dy, best_tap.data(), t, channels);
         } else {
           const float count =
               float((r[0].hi - r[0].lo) * (r[1].hi - r[1].lo) * (r[2].hi - r[2].lo));
