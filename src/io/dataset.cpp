@@ -23,21 +23,31 @@ std::string describe(const Array& a) {
 }
 
 // float32 examples; uint8 divided by 255 in float32 when scaling, as the
-// Keras example's x.astype("float32") / 255 does.
-Tensor examples_tensor(const Array& a, const DatasetOptions& options, const std::string& path) {
+// Keras example's x.astype("float32") / 255 does. Compact uint8 examples keep
+// a's bytes (moved, not copied) and convert batch by batch the same way.
+void set_examples(Dataset& d, Array a, Shape shape, const DatasetOptions& options,
+                  const std::string& path) {
   if (a.shape.empty())
     throw Error(SourceLoc{path, 0, 0},
                 "the examples are a scalar; they need a first (batch) "
                 "dimension");
-  Tensor t(a.shape);
+  const float divisor = options.scale ? 255.0f : 1.0f;
+  if (a.dtype == DType::kUInt8 && options.compact) {
+    auto store = std::make_shared<PixelStore>();
+    store->bytes = std::make_shared<const std::vector<unsigned char>>(std::move(a.bytes));
+    store->shape = std::move(shape);
+    store->divisor = divisor;
+    d.pixels = std::move(store);
+    return;
+  }
+  Tensor t = Tensor::uninitialized(a.shape);
   if (a.dtype == DType::kUInt8) {
-    const float divisor = options.scale ? 255.0f : 1.0f;
     for (Dim i = 0; i < t.size(); ++i) t[i] = static_cast<float>(a.bytes[i]) / divisor;
   } else {
     const std::vector<float> values = a.to_float();
     std::copy(values.begin(), values.end(), t.begin());
   }
-  return t;
+  d.x = t.reshaped(std::move(shape));
 }
 
 // A little-endian signed integer of 4 or 8 bytes.
@@ -94,6 +104,21 @@ Tensor rows(const Tensor& t, Dim begin, Dim end) {
   return Tensor::view(t, begin * per_row, std::move(shape));
 }
 
+// Examples [begin, end) of d (and their labels), sharing d's storage.
+Dataset examples_between(const Dataset& d, Dim begin, Dim end) {
+  Dataset part;
+  part.y = rows(d.y, begin, end);
+  if (d.pixels) {
+    auto store = std::make_shared<PixelStore>(*d.pixels);
+    store->first += begin;
+    store->shape[0] = end - begin;
+    part.pixels = std::move(store);
+  } else {
+    part.x = rows(d.x, begin, end);
+  }
+  return part;
+}
+
 }  // namespace
 
 Dataset load_fashion_mnist(bool train, const DatasetOptions& options, const std::string& dir) {
@@ -116,25 +141,30 @@ Dataset load_fashion_mnist(bool train, const DatasetOptions& options, const std:
                 fmt::format("label {} of example {} is not one of Fashion-MNIST's classes 0..9",
                             *beyond, beyond - labels.bytes.begin()));
 
-  const Array images = read_idx(x_path);
+  Array images = read_idx(x_path);
   if (images.dtype != DType::kUInt8 || images.shape != Shape{n, 28, 28})
     throw Error(SourceLoc{x_path, 0, 0},
                 fmt::format("not Fashion-MNIST's {} images: expected shape ({}, 28, 28) of uint8, "
                             "found {}",
                             which, n, describe(images)));
-  return {examples_tensor(images, options, x_path).reshaped({n, 28, 28, 1}),
-          labels_tensor(labels, y_path)};
+  Dataset d;
+  d.y = labels_tensor(labels, y_path);
+  set_examples(d, std::move(images), {n, 28, 28, 1}, options, x_path);
+  return d;
 }
 
 Dataset load_npy_dataset(const std::string& x_path, const std::string& y_path,
                          const DatasetOptions& options) {
-  Dataset d{examples_tensor(read_npy(x_path), options, x_path),
-            labels_tensor(read_npy(y_path), y_path)};
-  if (d.x.dim(0) != d.y.dim(0))
+  Dataset d;
+  Array examples = read_npy(x_path);
+  const Shape shape = examples.shape;
+  set_examples(d, std::move(examples), shape, options, x_path);
+  d.y = labels_tensor(read_npy(y_path), y_path);
+  if (d.size() != d.y.dim(0))
     throw Error(SourceLoc{y_path, 0, 0},
                 fmt::format("{} holds {} labels but {} holds {} examples; the first dimensions "
                             "must match",
-                            y_path, d.y.dim(0), x_path, d.x.dim(0)));
+                            y_path, d.y.dim(0), x_path, d.size()));
   return d;
 }
 
@@ -143,11 +173,11 @@ std::pair<Dataset, Dataset> split_validation(const Dataset& d, double fraction) 
     throw Error(
         fmt::format("validation_split must be between 0 and 1 (both excluded), got {}", fraction))
         .with_argument("validation_split");
-  if (d.x.rank() == 0 || d.y.rank() == 0 || d.x.dim(0) != d.y.dim(0))
+  if (d.x_shape().empty() || d.y.rank() == 0 || d.size() != d.y.dim(0))
     throw Error(
         fmt::format("cannot split examples of shape {} with labels of shape {}: the first "
                     "dimensions must match",
-                    shape_to_python(d.x.shape()), shape_to_python(d.y.shape())));
+                    shape_to_python(d.x_shape()), shape_to_python(d.y.shape())));
   // keras/src/trainers/data_adapters/array_slicing.py train_validation_split.
   const Dim n = d.size();
   const auto split_at = static_cast<Dim>(std::floor(static_cast<double>(n) * (1.0 - fraction)));
@@ -158,8 +188,34 @@ std::pair<Dataset, Dataset> split_validation(const Dataset& d, double fraction) 
                             "value for the `validation_split` argument.",
                             n, fraction))
         .with_argument("validation_split");
-  return {Dataset{rows(d.x, 0, split_at), rows(d.y, 0, split_at)},
-          Dataset{rows(d.x, split_at, n), rows(d.y, split_at, n)}};
+  return {examples_between(d, 0, split_at), examples_between(d, split_at, n)};
+}
+
+Dim Dataset::size() const {
+  if (pixels) return pixels->shape.empty() ? 0 : pixels->shape[0];
+  return x.rank() ? x.dim(0) : 0;
+}
+
+Shape Dataset::x_shape() const {
+  return pixels ? pixels->shape : x.shape();
+}
+
+Tensor Dataset::x_batch(const std::vector<Dim>& order, Dim first, Dim count) const {
+  Shape shape = x_shape();
+  shape.at(0) = count;
+  Tensor batch = Tensor::uninitialized(shape);
+  const Dim row = count ? batch.size() / count : 0;
+  for (Dim i = 0; i < count; ++i) {
+    float* out = batch.data() + i * row;
+    const Dim example = order.at(static_cast<std::size_t>(first + i));
+    if (pixels) {
+      const unsigned char* in = pixels->bytes->data() + (pixels->first + example) * row;
+      for (Dim j = 0; j < row; ++j) out[j] = static_cast<float>(in[j]) / pixels->divisor;
+    } else {
+      std::copy(x.data() + example * row, x.data() + (example + 1) * row, out);
+    }
+  }
+  return batch;
 }
 
 }  // namespace stride

@@ -41,9 +41,9 @@ Tensor gather_rows(const Tensor& t, const std::vector<Dim>& order, Dim start, Di
 }
 
 void check_dataset(const Dataset& d, const char* what) {
-  if (d.x.rank() == 0 || d.y.rank() == 0 || d.x.dim(0) != d.y.dim(0))
+  if (d.x_shape().empty() || d.y.rank() == 0 || d.size() != d.y.dim(0))
     throw Error(fmt::format("{}: examples {} and labels {} must share their first dimension", what,
-                            shape_to_python(d.x.shape()), shape_to_python(d.y.shape())));
+                            shape_to_python(d.x_shape()), shape_to_python(d.y.shape())));
 }
 
 // Fisher-Yates over 0..n-1 from the epoch's own stream.
@@ -67,7 +67,7 @@ Logs evaluate(Sequential& model, const Loss& loss, const Dataset& data,
   const Clock::time_point start = Clock::now();
   for (Dim step = 0; step < steps; ++step) {
     const Dim first = step * options.batch_size, count = std::min(options.batch_size, n - first);
-    const Tensor x = gather_rows(data.x, order, first, count);
+    const Tensor x = data.x_batch(order, first, count);
     const Tensor y = gather_rows(data.y, order, first, count);
     const Tensor prediction = model.call(x, {.training = false, .path = options.path});
     metrics.add_batch(loss.compute(y, prediction).value, y, prediction);
@@ -150,7 +150,7 @@ History fit(Sequential& model, const Loss& loss, Optimizer& optimizer, const Dat
     for (Dim step = 0; step < steps; ++step) {
       const Dim first = step * options.batch_size;
       const Dim count = std::min(options.batch_size, n - first);
-      const Tensor x = gather_rows(train.x, order, first, count);
+      const Tensor x = train.x_batch(order, first, count);
       const Tensor y = gather_rows(train.y, order, first, count);
       Tensor prediction;
       const double batch_loss =

@@ -106,6 +106,30 @@ TEST(DatasetFashionMnist, UnscaledPixelsAreTheBytes) {
   EXPECT_EQ(d.y[4], 6.0f);
 }
 
+// Compact storage keeps the bytes and converts batches to exactly the values
+// the float32 form holds.
+TEST(DatasetFashionMnist, CompactBatchesEqualTheFloatExamples) {
+  const Dataset floats = load_fashion_mnist(false);
+  const Dataset compact = load_fashion_mnist(false, {.compact = true});
+  EXPECT_TRUE(compact.x.empty());
+  ASSERT_TRUE(compact.pixels);
+  EXPECT_EQ(compact.pixels->bytes->size(), std::size_t{10000 * 784});  // a byte per pixel
+  EXPECT_EQ(compact.size(), 10000);
+  EXPECT_EQ(compact.x_shape(), (Shape{10000, 28, 28, 1}));
+  EXPECT_EQ(compact.y.values(), floats.y.values());
+  const std::vector<Dim> order = {9999, 0, 4, 5000, 1};
+  const Tensor batch = compact.x_batch(order, 1, 4);  // examples 0, 4, 5000, 1
+  EXPECT_EQ(batch.shape(), (Shape{4, 28, 28, 1}));
+  EXPECT_EQ(batch.values(), floats.x_batch(order, 1, 4).values());
+  for (Dim i = 0; i < 784; ++i) ASSERT_EQ(batch[784 + i], floats.x[4 * 784 + i]) << i;
+  // The validation split is a view of the same bytes.
+  const auto [train, val] = split_validation(compact, 0.1);
+  EXPECT_EQ(train.size(), 9000);
+  EXPECT_EQ(val.x_shape(), (Shape{1000, 28, 28, 1}));
+  EXPECT_EQ(val.pixels->bytes, compact.pixels->bytes);
+  EXPECT_EQ(val.x_batch({0, 999}, 0, 2).values(), floats.x_batch({9000, 9999}, 0, 2).values());
+}
+
 class DatasetFiles : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -190,6 +214,12 @@ TEST_F(DatasetFiles, NpyPairScalesOnlyUint8) {
 
   const Dataset raw = load_npy_dataset(path("x8.npy"), path("y.npy"), {.scale = false});
   EXPECT_EQ(raw.x.values(), (std::vector<float>{0, 51, 102, 153, 204, 255}));
+  const Dataset compact = load_npy_dataset(path("x8.npy"), path("y.npy"), {.compact = true});
+  EXPECT_EQ(compact.x_batch({2, 1, 0}, 0, 3).values(),
+            (std::vector<float>{0.8f, 1.0f, 0.4f, 0.6f, 0.0f, 0.2f}));
+  const Dataset compact_raw =
+      load_npy_dataset(path("x8.npy"), path("y.npy"), {.scale = false, .compact = true});
+  EXPECT_EQ(compact_raw.x_batch({1}, 0, 1).values(), (std::vector<float>{102, 153}));
 
   const std::vector<float> values = {-3.5f, 0.0f, 2.0f, 300.0f, 1e-3f, 7.0f};
   write_npy(path("xf.npy"), Array::from_float({3, 1, 2}, values.data()));

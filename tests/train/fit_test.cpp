@@ -156,6 +156,36 @@ TEST(Fit, SameSeedSameWeightsOtherSeedOtherWeights) {
   EXPECT_NE(weights_of(a.model), weights_of(c.model));
 }
 
+// The same images as uint8 bytes (Dataset::pixels) train to exactly the same
+// weights as their float32 form (value = byte / 255), validation split
+// included.
+TEST(Fit, CompactPixelsTrainLikeTheirFloats) {
+  const Dim n = 40;
+  Random random(9);
+  auto store = std::make_shared<PixelStore>();
+  std::vector<unsigned char> bytes(static_cast<std::size_t>(n * 36));
+  Dataset floats{Tensor({n, 6, 6, 1}), Tensor({n})};
+  for (Dim i = 0; i < n; ++i) {
+    const Dim label = static_cast<Dim>(random.below(3));
+    floats.y[i] = static_cast<float>(label);
+    for (Dim p = 0; p < 36; ++p) {
+      const auto byte =
+          static_cast<unsigned char>(random.below(128) + (p % 6 / 2 == label ? 127 : 0));
+      bytes[static_cast<std::size_t>(i * 36 + p)] = byte;
+      floats.x[i * 36 + p] = static_cast<float>(byte) / 255.0f;
+    }
+  }
+  store->bytes = std::make_shared<const std::vector<unsigned char>>(std::move(bytes));
+  store->shape = {n, 6, 6, 1};
+  store->divisor = 255.0f;
+  const Dataset compact{Tensor(), floats.y, store};
+  Trainer a, b;
+  const FitOptions o{.epochs = 2, .batch_size = 8, .seed = 3, .validation_split = 0.25};
+  const History from_floats = a.fit(floats, o), from_bytes = b.fit(compact, o);
+  EXPECT_EQ(weights_of(a.model), weights_of(b.model));
+  EXPECT_EQ(from_floats.epochs.back().at("val_loss"), from_bytes.epochs.back().at("val_loss"));
+}
+
 TEST(Fit, ResumedRunEndsBitIdenticalToAStraightOne) {
   const Dataset d = three_class_data(40, 6);
   TempDir straight_dir, split_dir;
