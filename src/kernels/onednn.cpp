@@ -190,6 +190,19 @@ struct BackwardWeightsConv {
   }
 };
 
+// Threads a geometry's primitives run on: one for small work (a batch-1
+// layer), where OpenMP's fork and barrier cost more than a second thread
+// gains; stride's setting otherwise. Depends only on the geometry and that
+// setting, so results stay the same for a given setting.
+constexpr double kSmallWorkFlops = 1e6;
+
+int threads_for(const ConvGeometry& g) {
+  const double flops = 2.0 * double(g.batch) * double(g.output[0] * g.output[1] * g.output[2]) *
+                       double(g.out_channels) *
+                       double(g.kernel[0] * g.kernel[1] * g.kernel[2] * g.in_channels);
+  return flops < kSmallWorkFlops ? 1 : num_threads();
+}
+
 using Key = std::vector<Dim>;
 
 // The cached primitive of a geometry (nullptr: oneDNN does not take it), one
@@ -201,7 +214,7 @@ std::shared_ptr<Conv> cached(const ConvGeometry& g, unsigned variant) {
   static std::map<Key, std::shared_ptr<Conv>> cache;
   // oneDNN sizes a primitive's work (and its barriers) for the thread count
   // at creation: a primitive is made and run with the same count.
-  Key key{g.batch, g.in_channels, g.out_channels, variant, num_threads()};
+  Key key{g.batch, g.in_channels, g.out_channels, variant, threads_for(g)};
   for (const Spatial* s : {&g.input, &g.output, &g.kernel, &g.strides, &g.dilation, &g.pad_before})
     key.insert(key.end(), s->begin(), s->end());
   std::lock_guard lock(mutex);
@@ -226,9 +239,9 @@ memory wrap(const memory::desc& desc, const float* data) {
   return memory(desc, cpu_engine(), const_cast<float*>(data));
 }
 
-// oneDNN's OpenMP threads are parallel_for's: as many as stride's setting.
-void use_stride_threads() {
-  omp_set_num_threads(num_threads());
+// oneDNN's OpenMP threads (the team parallel_for uses too): threads_for(g).
+void use_threads_for(const ConvGeometry& g) {
+  omp_set_num_threads(threads_for(g));
 }
 
 // The weights as the primitive wants them: Keras's array, or the buffer it
@@ -249,7 +262,7 @@ bool usable(const ConvGeometry& g) {
 bool conv_forward(const ConvGeometry& g, const float* input, const float* kernel, const float* bias,
                   float* output, bool relu) {
   if (!usable(g)) return false;
-  use_stride_threads();  // before the primitive is made (see cached)
+  use_threads_for(g);  // before the primitive is made (see cached)
   const std::shared_ptr<ForwardConv> conv =
       cached<ForwardConv>(g, (bias ? kBias : 0u) | (relu ? kRelu : 0u));
   if (!conv) return false;
@@ -269,7 +282,7 @@ bool conv_forward(const ConvGeometry& g, const float* input, const float* kernel
 bool conv_backward_input(const ConvGeometry& g, const float* output_grad, const float* kernel,
                          float* input_grad) {
   if (!usable(g)) return false;
-  use_stride_threads();  // before the primitive is made (see cached)
+  use_threads_for(g);  // before the primitive is made (see cached)
   const std::shared_ptr<BackwardDataConv> conv = cached<BackwardDataConv>(g, 0);
   if (!conv) return false;
   std::lock_guard lock(conv->running);
@@ -284,8 +297,12 @@ bool conv_backward_input(const ConvGeometry& g, const float* output_grad, const 
 
 bool conv_backward_kernel(const ConvGeometry& g, const float* input, const float* output_grad,
                           float* kernel_grad, float* bias_grad) {
-  if (!usable(g)) return false;
-  use_stride_threads();  // before the primitive is made (see cached)
+  // Debian's oneDNN 2.6 writes past a buffer of its own when it creates the
+  // 1x1 kernel-gradient primitive (jit_1x1:avx2) for some strided
+  // geometries (valgrind: ConvTransposeBackwardKernel's random trials): 1x1
+  // kernels keep stride's own gradient kernels.
+  if (!usable(g) || g.kernel[0] * g.kernel[1] * g.kernel[2] == 1) return false;
+  use_threads_for(g);  // before the primitive is made (see cached)
   const std::shared_ptr<BackwardWeightsConv> conv =
       cached<BackwardWeightsConv>(g, bias_grad ? kBias : 0u);
   if (!conv) return false;

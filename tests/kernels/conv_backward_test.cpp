@@ -310,6 +310,14 @@ void expect_onednn_agrees(const ConvGeometry& g, test::Rng& rng, const std::stri
       << "input, " << where;
   const bool with_bias = rng.coin();
   KernelGrads grads{nans(kernel.size()), nans(with_bias ? g.out_channels : 0)};
+  if (volume(g.kernel) == 1) {
+    // Declined on purpose: oneDNN 2.6's 1x1 kernel-gradient primitive
+    // corrupts memory on some strided geometries (onednn.cpp).
+    EXPECT_FALSE(onednn::conv_backward_kernel(g, input.data(), dy.data(), grads.kernel.data(),
+                                              nullptr))
+        << where;
+    return;
+  }
   ASSERT_TRUE(onednn::conv_backward_kernel(g, input.data(), dy.data(), grads.kernel.data(),
                                            with_bias ? grads.bias.data() : nullptr))
       << "oneDNN declined the kernel gradient, " << where;
