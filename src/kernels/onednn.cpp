@@ -16,6 +16,7 @@
 #include <mutex>
 #include <oneapi/dnnl/dnnl.hpp>
 #include <optional>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
@@ -138,57 +139,46 @@ struct WeightsBuffer {
   }
 };
 
-// One geometry's primitives, each with the buffer its weights (or weight
-// gradient) go through; `running` serializes calls, which share the buffer.
-struct ForwardConv {
+// One geometry's primitive and the buffer its weights (or, for the kernel
+// gradient, the weight gradient) go through; `running` serializes calls,
+// which share the buffer.
+template <class Primitive>
+struct Prepared {
+  static constexpr bool kWeightGradient =
+      std::is_same_v<Primitive, dnnl::convolution_backward_weights>;
   std::mutex running;
-  dnnl::convolution_forward::primitive_desc pd;
-  dnnl::convolution_forward primitive;
+  typename Primitive::primitive_desc pd;
+  Primitive primitive;
   WeightsBuffer weights;
 
-  ForwardConv(const Described& d, unsigned variant)
-      : pd(forward_pd(d, dnnl::prop_kind::forward_inference, variant)), primitive(pd) {
-    weights.prepare(d.user_weights, pd.weights_desc(), false);
+  Prepared(typename Primitive::primitive_desc desc, const memory::desc& user_weights)
+      : pd(std::move(desc)), primitive(pd) {
+    weights.prepare(user_weights, kWeightGradient ? pd.diff_weights_desc() : pd.weights_desc(),
+                    kWeightGradient);
   }
 };
 
-struct BackwardDataConv {
-  std::mutex running;
-  dnnl::convolution_backward_data::primitive_desc pd;
-  dnnl::convolution_backward_data primitive;
-  WeightsBuffer weights;
+// How each kind is described to oneDNN; the gradients name the forward they
+// belong to, as oneDNN asks.
+dnnl::convolution_forward::primitive_desc inference_pd(const Described& d, unsigned variant) {
+  return forward_pd(d, dnnl::prop_kind::forward_inference, variant);
+}
 
-  BackwardDataConv(const Described& d, unsigned)
-      : pd(dnnl::convolution_backward_data::desc(kDirect, d.src, d.any_weights, d.dst, d.strides,
-                                                 d.dilates, d.pad_l, d.pad_r),
-           cpu_engine(), forward_pd(d, dnnl::prop_kind::forward_training, 0)),
-        primitive(pd) {
-    weights.prepare(d.user_weights, pd.weights_desc(), false);
-  }
-};
+dnnl::convolution_backward_data::primitive_desc backward_data_pd(const Described& d, unsigned) {
+  return {dnnl::convolution_backward_data::desc(kDirect, d.src, d.any_weights, d.dst, d.strides,
+                                                d.dilates, d.pad_l, d.pad_r),
+          cpu_engine(), forward_pd(d, dnnl::prop_kind::forward_training, 0)};
+}
 
-struct BackwardWeightsConv {
-  std::mutex running;
-  dnnl::convolution_backward_weights::primitive_desc pd;
-  dnnl::convolution_backward_weights primitive;
-  WeightsBuffer weights_grad;
-
-  static dnnl::convolution_backward_weights::desc make_desc(const Described& d, unsigned variant) {
-    return variant & kBias
-               ? dnnl::convolution_backward_weights::desc(kDirect, d.src, d.any_weights, d.bias,
-                                                          d.dst, d.strides, d.dilates, d.pad_l,
-                                                          d.pad_r)
-               : dnnl::convolution_backward_weights::desc(kDirect, d.src, d.any_weights, d.dst,
-                                                          d.strides, d.dilates, d.pad_l, d.pad_r);
-  }
-
-  BackwardWeightsConv(const Described& d, unsigned variant)
-      : pd(make_desc(d, variant), cpu_engine(),
-           forward_pd(d, dnnl::prop_kind::forward_training, variant)),
-        primitive(pd) {
-    weights_grad.prepare(d.user_weights, pd.diff_weights_desc(), true);
-  }
-};
+dnnl::convolution_backward_weights::primitive_desc backward_weights_pd(const Described& d,
+                                                                       unsigned variant) {
+  using Desc = dnnl::convolution_backward_weights::desc;
+  const Desc desc = variant & kBias ? Desc(kDirect, d.src, d.any_weights, d.bias, d.dst, d.strides,
+                                           d.dilates, d.pad_l, d.pad_r)
+                                    : Desc(kDirect, d.src, d.any_weights, d.dst, d.strides,
+                                           d.dilates, d.pad_l, d.pad_r);
+  return {desc, cpu_engine(), forward_pd(d, dnnl::prop_kind::forward_training, variant)};
+}
 
 // Threads a geometry's primitives run on: one for small work (a batch-1
 // layer), where OpenMP's fork and barrier cost more than a second thread
@@ -208,10 +198,12 @@ using Key = std::vector<Dim>;
 // The cached primitive of a geometry (nullptr: oneDNN does not take it), one
 // cache per primitive kind. Shared: a call still running keeps its entry
 // when the cache starts over.
-template <class Conv>
-std::shared_ptr<Conv> cached(const ConvGeometry& g, unsigned variant) {
+template <class Primitive>
+std::shared_ptr<Prepared<Primitive>> cached(
+    const ConvGeometry& g, unsigned variant,
+    typename Primitive::primitive_desc (*make_pd)(const Described&, unsigned)) {
   static std::mutex mutex;
-  static std::map<Key, std::shared_ptr<Conv>> cache;
+  static std::map<Key, std::shared_ptr<Prepared<Primitive>>> cache;
   // oneDNN sizes a primitive's work (and its barriers) for the thread count
   // at creation: a primitive is made and run with the same count.
   Key key{g.batch, g.in_channels, g.out_channels, variant, threads_for(g)};
@@ -222,10 +214,10 @@ std::shared_ptr<Conv> cached(const ConvGeometry& g, unsigned variant) {
   if (it == cache.end()) {
     // Bounded: a long run over many shapes (varying batch sizes) starts over.
     if (cache.size() >= 256) cache.clear();
-    std::shared_ptr<Conv> conv;
+    std::shared_ptr<Prepared<Primitive>> conv;
     if (const std::optional<Described> d = describe(g)) {
       try {
-        conv = std::make_shared<Conv>(*d, variant);
+        conv = std::make_shared<Prepared<Primitive>>(make_pd(*d, variant), d->user_weights);
       } catch (const dnnl::error&) {
         // no implementation for this geometry
       }
@@ -263,8 +255,8 @@ bool conv_forward(const ConvGeometry& g, const float* input, const float* kernel
                   float* output, bool relu) {
   if (!usable(g)) return false;
   use_threads_for(g);  // before the primitive is made (see cached)
-  const std::shared_ptr<ForwardConv> conv =
-      cached<ForwardConv>(g, (bias ? kBias : 0u) | (relu ? kRelu : 0u));
+  const auto conv =
+      cached<dnnl::convolution_forward>(g, (bias ? kBias : 0u) | (relu ? kRelu : 0u), inference_pd);
   if (!conv) return false;
   std::lock_guard lock(conv->running);
   dnnl::stream stream(cpu_engine());
@@ -283,7 +275,7 @@ bool conv_backward_input(const ConvGeometry& g, const float* output_grad, const 
                          float* input_grad) {
   if (!usable(g)) return false;
   use_threads_for(g);  // before the primitive is made (see cached)
-  const std::shared_ptr<BackwardDataConv> conv = cached<BackwardDataConv>(g, 0);
+  const auto conv = cached<dnnl::convolution_backward_data>(g, 0, backward_data_pd);
   if (!conv) return false;
   std::lock_guard lock(conv->running);
   dnnl::stream stream(cpu_engine());
@@ -303,13 +295,13 @@ bool conv_backward_kernel(const ConvGeometry& g, const float* input, const float
   // kernels keep stride's own gradient kernels.
   if (!usable(g) || g.kernel[0] * g.kernel[1] * g.kernel[2] == 1) return false;
   use_threads_for(g);  // before the primitive is made (see cached)
-  const std::shared_ptr<BackwardWeightsConv> conv =
-      cached<BackwardWeightsConv>(g, bias_grad ? kBias : 0u);
+  const auto conv =
+      cached<dnnl::convolution_backward_weights>(g, bias_grad ? kBias : 0u, backward_weights_pd);
   if (!conv) return false;
   std::lock_guard lock(conv->running);
   dnnl::stream stream(cpu_engine());
   const auto& pd = conv->pd;
-  WeightsBuffer& w = conv->weights_grad;
+  WeightsBuffer& w = conv->weights;
   memory user = wrap(w.user, kernel_grad);
   std::unordered_map<int, memory> args{{DNNL_ARG_SRC, wrap(pd.src_desc(), input)},
                                        {DNNL_ARG_DIFF_DST, wrap(pd.diff_dst_desc(), output_grad)},
