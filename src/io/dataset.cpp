@@ -202,12 +202,22 @@ Shape Dataset::x_shape() const {
 
 Tensor Dataset::x_batch(const std::vector<Dim>& order, Dim first, Dim count) const {
   Shape shape = x_shape();
-  shape.at(0) = count;
+  if (shape.empty()) throw Error("the data set has no examples to draw a batch from");
+  const Dim n = shape[0];
+  shape[0] = count;
   Tensor batch = Tensor::uninitialized(shape);
   const Dim row = count ? batch.size() / count : 0;
+  if (pixels && (!pixels->bytes || pixels->first < 0 ||
+                 static_cast<std::size_t>((pixels->first + n) * row) > pixels->bytes->size()))
+    throw Error(
+        fmt::format("the data set's pixel store holds {} bytes, fewer than its {} examples "
+                    "of shape {} need",
+                    pixels->bytes ? pixels->bytes->size() : 0, n, shape_to_python(pixels->shape)));
   for (Dim i = 0; i < count; ++i) {
     float* out = batch.data() + i * row;
     const Dim example = order.at(static_cast<std::size_t>(first + i));
+    if (example < 0 || example >= n)
+      throw Error(fmt::format("example {} asked of a data set of {}", example, n));
     if (pixels) {
       const unsigned char* in = pixels->bytes->data() + (pixels->first + example) * row;
       for (Dim j = 0; j < row; ++j) out[j] = static_cast<float>(in[j]) / pixels->divisor;

@@ -130,6 +130,23 @@ TEST(DatasetFashionMnist, CompactBatchesEqualTheFloatExamples) {
   EXPECT_EQ(val.x_batch({0, 999}, 0, 2).values(), floats.x_batch({9000, 9999}, 0, 2).values());
 }
 
+// A hand-made store too small for its shape, or an example out of range, is
+// an error rather than a read past the bytes.
+TEST(DatasetCompact, InconsistentStoresAndIndicesAreErrors) {
+  auto store = std::make_shared<PixelStore>();
+  store->bytes = std::make_shared<const std::vector<unsigned char>>(5, 1);
+  store->shape = {3, 2};
+  const Dataset d{Tensor(), Tensor({3}), store};
+  EXPECT_THROW(d.x_batch({0}, 0, 1), Error);
+  auto fine = std::make_shared<PixelStore>(*store);
+  fine->bytes = std::make_shared<const std::vector<unsigned char>>(6, 1);
+  const Dataset ok{Tensor(), Tensor({3}), fine};
+  EXPECT_EQ(ok.x_batch({2}, 0, 1).values(), (std::vector<float>{1, 1}));
+  EXPECT_THROW(ok.x_batch({3}, 0, 1), Error);
+  const Dataset floats{Tensor({3, 2}), Tensor({3})};
+  EXPECT_THROW(floats.x_batch({-1}, 0, 1), Error);
+}
+
 class DatasetFiles : public ::testing::Test {
  protected:
   void SetUp() override {
