@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "kernels/gemm.hpp"
+#include "kernels/gemm_micro.hpp"
 #include "kernels/internal.hpp"
 #include "kernels/onednn.hpp"
 #include "kernels/parallel.hpp"
@@ -18,11 +19,35 @@ namespace stride::kernels {
 namespace detail {
 
 void sum_rows(const float* rows, Dim count, Dim channels, float* out) {
-  std::vector<double> sum(channels, 0.0);
-  for (Dim r = 0; r < count; ++r, rows += channels) {
-    for (Dim c = 0; c < channels; ++c) sum[c] += rows[c];
-  }
-  for (Dim c = 0; c < channels; ++c) out[c] = float(sum[c]);
+  // Blocks of channels in parallel, each summed over the rows in order: the
+  // same sums for every thread count.
+  constexpr Dim kBlock = 16;
+  parallel_for((channels + kBlock - 1) / kBlock, 1, [&](Dim first_block, Dim last_block) {
+    for (Dim c0 = first_block * kBlock; c0 < std::min(channels, last_block * kBlock);
+         c0 += kBlock) {
+      const Dim width = std::min(kBlock, channels - c0);
+      double sum[kBlock] = {};
+      const float* row = rows + c0;
+      if (width == kBlock) {  // a fixed trip count, so the loop vectorizes
+        for (Dim r = 0; r < count; ++r, row += channels)
+          for (Dim c = 0; c < kBlock; ++c) sum[c] += row[c];
+      } else {
+        for (Dim r = 0; r < count; ++r, row += channels)
+          for (Dim c = 0; c < width; ++c) sum[c] += row[c];
+      }
+      for (Dim c = 0; c < width; ++c) out[c0 + c] = float(sum[c]);
+    }
+  });
+}
+
+bool conv_backward_kernel_direct(const ConvGeometry& g, const float* input,
+                                 const float* output_grad, float* kernel_grad) {
+#ifdef STRIDE_X86_KERNELS
+  return cpu_has_avx2_fma() && conv_backward_kernel_avx2(g, input, output_grad, kernel_grad);
+#else
+  (void)g, (void)input, (void)output_grad, (void)kernel_grad;
+  return false;
+#endif
 }
 
 }  // namespace detail
@@ -250,6 +275,10 @@ void conv_backward_kernel(KernelPath path, const ConvGeometry& g, const float* i
   detail::check_conv_geometry(g, "convolution gradient");
   if (path == KernelPath::kReference) {
     detail::conv_backward_kernel_reference(g, input, output_grad, kernel_grad);
+  } else if (!detail::is_pointwise(g) &&  // pointwise: the plain gemm below is as fast
+             detail::conv_backward_kernel_direct(g, input, output_grad, kernel_grad)) {
+    // stride's direct kernel took it (faster than oneDNN 2.6's on AVX2, and
+    // the same for every thread count).
   } else if (onednn::conv_backward_kernel(g, input, output_grad, kernel_grad, bias_grad)) {
     return;  // the bias gradient too
   } else if (is_depthwise(g)) {

@@ -27,13 +27,17 @@ bool cpu_has_avx512f() {
   return __builtin_cpu_supports("avx512f");
 }
 
-bool cpu_has_avx2_fma() {
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-}
 #endif
 
 }  // namespace
+
+#ifdef STRIDE_X86_KERNELS
+bool cpu_has_avx2_fma() {
+  __builtin_cpu_init();
+  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return has;
+}
+#endif
 
 const MicroKernel& portable_micro_kernel() {
   static const MicroKernel kernel{"portable", 4, 8, micro_tile<Scalar, 4, 8>};

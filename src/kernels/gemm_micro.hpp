@@ -35,6 +35,8 @@ std::vector<const MicroKernel*> supported_micro_kernels();
 // where the CPU supports them.
 const MicroKernel& avx2_micro_kernel();
 const MicroKernel& avx512_micro_kernel();
+// Whether this CPU runs AVX2 with FMA (asked once; for the other AVX2 kernels too).
+bool cpu_has_avx2_fma();
 #endif
 
 }  // namespace stride::kernels::detail

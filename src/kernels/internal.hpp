@@ -81,6 +81,17 @@ Dim scratch_rows(Dim row_length, Dim pixels);
 // thread count.
 Dim band_rows(Dim row_length, Dim pixels, Dim batch);
 
+// The kernel gradient of an ungrouped convolution as a direct gemm in
+// AVX2+FMA (conv_kernel_grad_avx2.cpp): the same sums for every thread
+// count. Returns false, writing nothing, where the CPU lacks AVX2+FMA or the
+// convolution is grouped.
+bool conv_backward_kernel_direct(const ConvGeometry& g, const float* input,
+                                 const float* output_grad, float* kernel_grad);
+#ifdef STRIDE_X86_KERNELS
+bool conv_backward_kernel_avx2(const ConvGeometry& g, const float* input, const float* output_grad,
+                               float* kernel_grad);  // call only where cpu_has_avx2_fma()
+#endif
+
 // Per-channel sums of `rows` rows of `channels` values, accumulated in
 // double (a bias gradient sums over every pixel of the batch).
 void sum_rows(const float* rows, Dim count, Dim channels, float* out);

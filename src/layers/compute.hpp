@@ -87,6 +87,12 @@ std::vector<Dim> broadcast_strides(const Shape& full, const Shape& part);
 // Calls f(i, j) for every element i of `full` with j its element of `part`.
 template <class F>
 void for_each_broadcast(const Shape& full, const Shape& part, F&& f) {
+  if (part == full) {  // the common case (Dropout's default noise shape): one plain loop
+    Dim total = 1;
+    for (Dim d : full) total *= d;
+    for (Dim i = 0; i < total; ++i) f(i, i);
+    return;
+  }
   const std::vector<Dim> stride = broadcast_strides(full, part);
   std::vector<Dim> index(full.size(), 0);
   Dim total = 1;

@@ -1,7 +1,8 @@
 // conv_backward_input / conv_backward_kernel: hand-worked gradients on both
 // paths, the reference against finite differences of the forward formula in
 // double, then the fast path (stride's im2col, pointwise, depthwise kernels,
-// and oneDNN's) against the reference on random configurations.
+// the direct AVX2 kernel gradient and oneDNN's) against the reference on
+// random configurations.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -9,9 +10,11 @@
 
 #include "kernels/backward_test_util.hpp"
 #include "kernels/conv.hpp"
+#include "kernels/internal.hpp"
 #include "kernels/kernel_test_util.hpp"
 #include "kernels/onednn.hpp"
 #include "stride/error.hpp"
+#include "stride/parallel.hpp"
 
 namespace stride::kernels {
 namespace {
@@ -313,8 +316,8 @@ void expect_onednn_agrees(const ConvGeometry& g, test::Rng& rng, const std::stri
   if (volume(g.kernel) == 1) {
     // Declined on purpose: oneDNN 2.6's 1x1 kernel-gradient primitive
     // corrupts memory on some strided geometries (onednn.cpp).
-    EXPECT_FALSE(onednn::conv_backward_kernel(g, input.data(), dy.data(), grads.kernel.data(),
-                                              nullptr))
+    EXPECT_FALSE(
+        onednn::conv_backward_kernel(g, input.data(), dy.data(), grads.kernel.data(), nullptr))
         << where;
     return;
   }
@@ -367,6 +370,106 @@ TEST(ConvBackwardKernel, OneDnnGradientsRepeatExactly) {
     EXPECT_EQ(next.kernel, first.kernel);
     EXPECT_EQ(next.bias, first.bias);
   }
+}
+
+// The direct AVX2 kernel gradient, called directly (a geometry it declines
+// cannot pass by falling back). It sums in chunks, so the tolerance follows
+// each sum's magnitude, as for oneDNN.
+bool direct_available() {
+  ConvGeometry g;
+  g.out_channels = 8;
+  std::vector<float> x(1, 1.0f), dy(8, 1.0f), dk(8);
+  return detail::conv_backward_kernel_direct(g, x.data(), dy.data(), dk.data());
+}
+
+void expect_direct_agrees(const ConvGeometry& g, test::Rng& rng, const std::string& where) {
+  const std::vector<float> input = rng.floats(g.batch * volume(g.input) * g.in_channels);
+  const std::vector<float> dy = rng.floats(g.batch * volume(g.output) * g.out_channels);
+  std::vector<float> dk = nans(kernel_size(g));
+  ASSERT_TRUE(detail::conv_backward_kernel_direct(g, input.data(), dy.data(), dk.data()))
+      << "declined, " << where;
+  const KernelGrads ref = kernel_grads(KernelPath::kReference, g, input, dy, false);
+  const KernelGrads magnitude =
+      kernel_grads(KernelPath::kReference, g, absolute(input), absolute(dy), false);
+  EXPECT_TRUE(test::agree_to_rounding(dk, ref.kernel, magnitude.kernel)) << where;
+}
+
+TEST(ConvBackwardKernel, DirectAgreesWithReferenceOnRandomConvolutions) {
+  if (!direct_available()) GTEST_SKIP() << "no AVX2+FMA on this CPU";
+  test::Rng rng(49);
+  for (int trial = 0; trial < 150; ++trial) {
+    // Padding, strides, dilation and 1-3 spatial axes; up to 7 channels
+    // (tiles of 6 kernel rows straddle taps) and 1-40 filters (blocks of 16,
+    // then 8, then a masked rest).
+    ConvGeometry g = test::random_conv_geometry(rng, /*dilated=*/true);
+    g.in_channels = rng.in(1, 8);
+    g.out_channels = rng.in(1, 41);
+    expect_direct_agrees(g, rng, "trial " + std::to_string(trial) + ": " + test::describe(g));
+  }
+}
+
+TEST(ConvBackwardKernel, DirectAgreesOnALargeImageSummedInChunks) {
+  if (!direct_available()) GTEST_SKIP() << "no AVX2+FMA on this CPU";
+  // 62 lines of 62 pixels: many chunks in every group of pixels, and a
+  // padded version whose border pixels skip taps.
+  ConvGeometry g = test::large_banded_geometry();
+  g.in_channels = 5;
+  g.out_channels = 27;
+  g.batch = 2;
+  test::Rng rng(50);
+  expect_direct_agrees(g, rng, test::describe(g));
+  g.output = g.input;
+  g.pad_before = {0, 1, 1};
+  expect_direct_agrees(g, rng, test::describe(g));
+}
+
+TEST(ConvBackwardKernel, DirectDeclinesGroups) {
+  if (!direct_available()) GTEST_SKIP() << "no AVX2+FMA on this CPU";
+  ConvGeometry g;
+  g.in_channels = 2;
+  g.out_channels = 16;
+  g.groups = 2;
+  std::vector<float> x(2, 1.0f), dy(16, 1.0f), dk = nans(16);
+  EXPECT_FALSE(detail::conv_backward_kernel_direct(g, x.data(), dy.data(), dk.data()));
+  for (float v : dk) EXPECT_TRUE(std::isnan(v)) << "wrote while declining";
+}
+
+// The fast path with blocks of 8 and 16 filters and its bias gradient
+// (summed by blocks of 16 channels).
+TEST(ConvBackwardKernel, FastAgreesWithReferenceWithFilterBlocks) {
+  test::Rng rng(51);
+  for (int trial = 0; trial < 40; ++trial) {
+    ConvGeometry g = test::random_conv_geometry(rng, /*dilated=*/true);
+    g.in_channels = rng.in(1, 5);
+    g.out_channels = rng.in(6, 35);
+    expect_fast_agrees(g, rng, "trial " + std::to_string(trial) + ": " + test::describe(g));
+  }
+}
+
+// The direct kernel gradient cuts its sums by the geometry alone: 1, 2 and
+// 3 threads give the same bits.
+TEST(ConvBackwardKernel, DirectGradientIsTheSameForEveryThreadCount) {
+  if (!direct_available()) GTEST_SKIP() << "no AVX2+FMA on this CPU";
+  const int saved = num_threads();
+  ConvGeometry g;
+  g.batch = 8;
+  g.input = {1, 20, 20};
+  g.output = {1, 20, 20};
+  g.kernel = {1, 3, 3};
+  g.pad_before = {0, 1, 1};
+  g.in_channels = 7;
+  g.out_channels = 37;  // blocks of 16, 16 and a masked 5
+  test::Rng rng(52);
+  const std::vector<float> input = rng.floats(g.batch * volume(g.input) * g.in_channels);
+  const std::vector<float> dy = rng.floats(g.batch * volume(g.output) * g.out_channels);
+  std::vector<std::vector<float>> results;
+  for (int threads : {1, 2, 3}) {
+    set_num_threads(threads);
+    results.push_back(kernel_grads(KernelPath::kFast, g, input, dy).kernel);
+  }
+  set_num_threads(saved);
+  EXPECT_EQ(results[1], results[0]);
+  EXPECT_EQ(results[2], results[0]);
 }
 
 }  // namespace

@@ -1,0 +1,263 @@
+// The convolution kernel gradient as a direct (implicit) gemm, AVX2+FMA:
+//   dK[r, f] = sum over output pixels p of X[corner(p) + offset(r)] * dY[p, f]
+// where r = ((kd*KH + kh)*KW + kw)*C + c runs over the kernel's rows and
+// offset(r) is where that tap and channel sit from the window's corner. No
+// lowered copy of the input: a register tile of 6 rows x 16 filters adds one
+// pixel per step (6 broadcasts, 2 loads, 12 FMAs), taps in the padding are
+// skipped on the border pixels only.
+//
+// The sum over pixels is cut into chunks of output lines fixed by the
+// geometry; each tile sums a chunk in pixel order and adds it to dK, chunks in
+// order. Threads share out tiles, never pixels, so every element's sum is the
+// same for every thread count and tile shape. This file alone is compiled
+// with -mavx2 -mfma (CMakeLists.txt); conv_backward.cpp calls it only where
+// the CPU has both.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "kernels/internal.hpp"
+#include "kernels/parallel.hpp"
+
+namespace stride::kernels::detail {
+namespace {
+
+constexpr int kTileRows = 6;       // kernel rows per register tile
+constexpr int kLanes = 8;          // floats per ymm register
+constexpr Dim kChunkPixels = 128;  // output pixels summed per chunk (about)
+constexpr Dim kPixelGroups = 4;    // partial sums over the pixels, added at the end
+
+// One kernel row: its tap's displacement from the window's corner along
+// (depth, height, width), and its offset in floats there.
+struct Row {
+  Spatial shift;
+  Dim offset;
+};
+
+// One output line (batch, depth, height): where its pixel 0's window starts.
+struct Line {
+  Dim id, ih;   // the corner's input depth and height (may lie in the padding)
+  Dim corner;   // the corner's input index in floats (may be negative)
+  bool inside;  // depth and height in the interior: only width can leave the input
+};
+
+struct Plan {
+  const ConvGeometry& g;
+  std::vector<Row> rows;
+  std::vector<Line> lines;  // every output line, in memory order
+  Spatial lo, hi;           // per axis, the output positions whose whole window is inside
+  Dim chunk_lines;
+};
+
+// [lo, hi): the output positions o with every tap o*s - pad + k*d inside.
+void interior(Dim out, Dim in, Dim kernel, Dim stride, Dim dilation, Dim pad, Dim& lo, Dim& hi) {
+  lo = std::min(out, (pad + stride - 1) / stride);
+  const Dim last = in - 1 - (kernel - 1) * dilation + pad;  // largest o*s allowed
+  hi = last < 0 ? 0 : std::min(out, last / stride + 1);
+  hi = std::max(hi, lo);
+}
+
+Plan make_plan(const ConvGeometry& g) {
+  Plan p{g, {}, {}, {}, {}, 1};
+  const Dim c_count = g.in_channels;
+  for (Dim kd = 0; kd < g.kernel[0]; ++kd)
+    for (Dim kh = 0; kh < g.kernel[1]; ++kh)
+      for (Dim kw = 0; kw < g.kernel[2]; ++kw) {
+        const Spatial shift{kd * g.dilation[0], kh * g.dilation[1], kw * g.dilation[2]};
+        const Dim pixel = grid_index(g.input, shift[0], shift[1], shift[2]);
+        for (Dim c = 0; c < c_count; ++c) p.rows.push_back({shift, pixel * c_count + c});
+      }
+  for (int a = 0; a < 3; ++a)
+    interior(g.output[a], g.input[a], g.kernel[a], g.strides[a], g.dilation[a], g.pad_before[a],
+             p.lo[a], p.hi[a]);
+  for (Dim b = 0; b < g.batch; ++b)
+    for (Dim od = 0; od < g.output[0]; ++od)
+      for (Dim oh = 0; oh < g.output[1]; ++oh) {
+        const Dim id = od * g.strides[0] - g.pad_before[0];
+        const Dim ih = oh * g.strides[1] - g.pad_before[1];
+        const Dim corner = ((b * g.input[0] + id) * g.input[1] + ih) * g.input[2] * c_count -
+                           g.pad_before[2] * c_count;
+        const bool inside = od >= p.lo[0] && od < p.hi[0] && oh >= p.lo[1] && oh < p.hi[1];
+        p.lines.push_back({id, ih, corner, inside});
+      }
+  p.chunk_lines = std::max<Dim>(1, kChunkPixels / std::max<Dim>(1, g.output[2]));
+  return p;
+}
+
+// Adds lines [first, last)'s products to rows [row0, row0 + MR) and filters
+// [f0, f0 + 8*NV) of the kernel gradient; with kTail (NV == 1), to the last
+// f_count - f0 < 8 filters only (masked loads and stores).
+template <int MR, int NV, bool kTail>
+void tile_chunk(const Plan& p, const float* input, const float* output_grad, Dim row0, Dim f0,
+                Dim first, Dim last, float* kernel_grad) {
+  static_assert(!kTail || NV == 1);
+  const ConvGeometry& g = p.g;
+  const Dim c_count = g.in_channels, f_count = g.out_channels;
+  const __m256i lanes = _mm256_cmpgt_epi32(_mm256_set1_epi32(int(f_count - f0)),
+                                           _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  const auto load = [&](const float* from) __attribute__((always_inline)) {
+    return kTail ? _mm256_maskload_ps(from, lanes) : _mm256_loadu_ps(from);
+  };
+  const Dim ow_count = g.output[2], x_step = g.strides[2] * c_count;
+  const Row* rows = p.rows.data() + row0;
+  Dim offset[MR];
+#pragma GCC unroll 8
+  for (int i = 0; i < MR; ++i) offset[i] = rows[i].offset;
+
+  __m256 acc[MR][NV];
+#pragma GCC unroll 8
+  for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; ++v) acc[i][v] = _mm256_setzero_ps();
+
+  // A border pixel: its window's corner at input (id, ih, iw), index
+  // `corner` in floats (either may lie outside the input); taps in the
+  // padding are skipped.
+  const auto add_border_pixel = [&](const float* dy, Dim corner, Dim id, Dim ih, Dim iw)
+      __attribute__((always_inline)) {
+    __m256 y[NV];
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; ++v) y[v] = load(dy + v * kLanes);
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; ++i) {
+      if (!(inside(id + rows[i].shift[0], g.input[0]) &&
+            inside(ih + rows[i].shift[1], g.input[1]) && inside(iw + rows[i].shift[2], g.input[2])))
+        continue;
+      const __m256 x = _mm256_broadcast_ss(input + (corner + offset[i]));
+#pragma GCC unroll 8
+      for (int v = 0; v < NV; ++v) acc[i][v] = _mm256_fmadd_ps(x, y[v], acc[i][v]);
+    }
+  };
+
+  const Dim iw0 = -g.pad_before[2];
+  for (Dim l = first; l < last; ++l) {
+    const Line& line = p.lines[l];
+    const Dim id = line.id, ih = line.ih, corner0 = line.corner;
+    const float* dy = output_grad + l * ow_count * f_count + f0;
+    const Dim lo = line.inside ? p.lo[2] : ow_count, hi = line.inside ? p.hi[2] : ow_count;
+    Dim ow = 0;
+    for (; ow < lo; ++ow)
+      add_border_pixel(dy + ow * f_count, corner0 + ow * x_step, id, ih, iw0 + ow * g.strides[2]);
+    Dim corner = corner0 + ow * x_step;
+    for (; ow < hi; ++ow, corner += x_step) {
+      __m256 y[NV];
+#pragma GCC unroll 8
+      for (int v = 0; v < NV; ++v) y[v] = load(dy + ow * f_count + v * kLanes);
+#pragma GCC unroll 8
+      for (int i = 0; i < MR; ++i) {
+        const __m256 x = _mm256_broadcast_ss(input + (corner + offset[i]));
+#pragma GCC unroll 8
+        for (int v = 0; v < NV; ++v) acc[i][v] = _mm256_fmadd_ps(x, y[v], acc[i][v]);
+      }
+    }
+    for (; ow < ow_count; ++ow)
+      add_border_pixel(dy + ow * f_count, corner0 + ow * x_step, id, ih, iw0 + ow * g.strides[2]);
+  }
+#pragma GCC unroll 8
+  for (int i = 0; i < MR; ++i) {
+    float* k = kernel_grad + (row0 + i) * f_count + f0;
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; ++v) {
+      const __m256 sum = _mm256_add_ps(load(k + v * kLanes), acc[i][v]);
+      if constexpr (kTail) {
+        _mm256_maskstore_ps(k, lanes, sum);
+      } else {
+        _mm256_storeu_ps(k + v * kLanes, sum);
+      }
+    }
+  }
+}
+
+using TileFn = void (*)(const Plan&, const float*, const float*, Dim, Dim, Dim, Dim, float*);
+
+template <int NV, bool kTail = false>
+TileFn tile_fn(Dim rows) {
+  switch (rows) {
+    case 1:
+      return tile_chunk<1, NV, kTail>;
+    case 2:
+      return tile_chunk<2, NV, kTail>;
+    case 3:
+      return tile_chunk<3, NV, kTail>;
+    case 4:
+      return tile_chunk<4, NV, kTail>;
+    case 5:
+      return tile_chunk<5, NV, kTail>;
+    default:
+      return tile_chunk<kTileRows, NV, kTail>;
+  }
+}
+
+// The tile for `rows` rows and the next block of filters, `filters` of them
+// left: 16 while there are, then 8, then the rest masked.
+TileFn tile_fn(Dim rows, Dim filters) {
+  return filters >= 2 * kLanes ? tile_fn<2>(rows)
+         : filters >= kLanes   ? tile_fn<1>(rows)
+                               : tile_fn<1, true>(rows);
+}
+
+Dim block_width(Dim filters) {
+  return filters >= 2 * kLanes ? 2 * kLanes : std::min<Dim>(kLanes, filters);
+}
+
+struct Tile {
+  Dim row0, f0;
+  TileFn run;
+};
+
+}  // namespace
+
+bool conv_backward_kernel_avx2(const ConvGeometry& g, const float* input, const float* output_grad,
+                               float* kernel_grad) {
+  if (g.groups != 1) return false;
+  const Plan plan = make_plan(g);
+  const Dim row_count = Dim(plan.rows.size()), f_count = g.out_channels;
+  std::fill(kernel_grad, kernel_grad + row_count * f_count, 0.0f);
+  const Dim line_count = Dim(plan.lines.size());
+  if (line_count == 0 || g.output[2] == 0) return true;
+
+  // Tiles row block by row block, so neighbouring tiles read the same input
+  // values (from L1) with the next filters' output gradients.
+  std::vector<Tile> tiles;
+  for (Dim row0 = 0; row0 < row_count; row0 += kTileRows) {
+    const Dim rows = std::min<Dim>(kTileRows, row_count - row0);
+    for (Dim f0 = 0; f0 < f_count; f0 += block_width(f_count - f0))
+      tiles.push_back({row0, f0, tile_fn(rows, f_count - f0)});
+  }
+  // Work items: a quarter of the pixels (a fixed cut, kPixelGroups of the
+  // chunks) times a share of the tiles. A group sums into its own copy of the
+  // gradient, the copies are added in group order: the order of every sum is
+  // fixed by the geometry alone. An item streams its pixels through the cache
+  // once, chunk by chunk, all its tiles on each chunk.
+  const Dim chunk_count = (line_count + plan.chunk_lines - 1) / plan.chunk_lines;
+  const Dim groups = std::min(kPixelGroups, chunk_count);
+  const Dim tile_count = Dim(tiles.size()), size = row_count * f_count;
+  const Dim tile_pieces = std::clamp<Dim>(
+      (2 * parallel_pieces(tile_count * groups, 1) + groups - 1) / groups, 1, tile_count);
+  const Dim tiles_per_piece = (tile_count + tile_pieces - 1) / tile_pieces;
+  std::vector<float> copies((groups - 1) * size, 0.0f);
+  parallel_for(groups * tile_pieces, 1, [&](Dim begin, Dim end) {
+    for (Dim item = begin; item < end; ++item) {
+      const Dim group = item / tile_pieces, piece = item % tile_pieces;
+      float* sum = group == 0 ? kernel_grad : copies.data() + (group - 1) * size;
+      const Dim first_tile = piece * tiles_per_piece;
+      const Dim last_tile = std::min(tile_count, first_tile + tiles_per_piece);
+      const Dim first_chunk = group * chunk_count / groups;
+      const Dim last_chunk = (group + 1) * chunk_count / groups;
+      for (Dim chunk = first_chunk; chunk < last_chunk; ++chunk) {
+        const Dim first = chunk * plan.chunk_lines;
+        const Dim last = std::min(line_count, first + plan.chunk_lines);
+        for (Dim t = first_tile; t < last_tile; ++t)
+          tiles[t].run(plan, input, output_grad, tiles[t].row0, tiles[t].f0, first, last, sum);
+      }
+    }
+  });
+  for (Dim group = 1; group < groups; ++group) {
+    const float* copy = copies.data() + (group - 1) * size;
+    for (Dim i = 0; i < size; ++i) kernel_grad[i] += copy[i];
+  }
+  return true;
+}
+
+}  // namespace stride::kernels::detail
