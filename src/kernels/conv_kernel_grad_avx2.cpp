@@ -6,10 +6,11 @@
 // pixel per step (6 broadcasts, 2 loads, 12 FMAs), taps in the padding are
 // skipped on the border pixels only.
 //
-// The sum over pixels is cut into chunks of output lines fixed by the
-// geometry; each tile sums a chunk in pixel order and adds it to dK, chunks in
-// order. Threads share out tiles, never pixels, so every element's sum is the
-// same for every thread count and tile shape. This file alone is compiled
+// The sum over pixels is cut by the geometry alone: chunks of output lines,
+// each summed by a tile in pixel order and added to its group's copy of dK
+// (chunks in order), the groups' copies added in order at the end. Threads
+// share out (group, tiles) items, never part of one sum, so every element is
+// the same for every thread count and tile shape. This file alone is compiled
 // with -mavx2 -mfma (CMakeLists.txt); conv_backward.cpp calls it only where
 // the CPU has both.
 #include <immintrin.h>
