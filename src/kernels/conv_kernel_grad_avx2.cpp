@@ -112,48 +112,41 @@ void tile_chunk(const Plan& p, const float* input, const float* output_grad, Dim
 #pragma GCC unroll 8
     for (int v = 0; v < NV; ++v) acc[i][v] = _mm256_setzero_ps();
 
-  // A border pixel: its window's corner at input (id, ih, iw), index
-  // `corner` in floats (either may lie outside the input); taps in the
-  // padding are skipped.
-  const auto add_border_pixel = [&](const float* dy, Dim corner, Dim id, Dim ih, Dim iw)
+  // One pixel: its window's corner at input index `corner` in floats (may
+  // be negative on the border), row i's tap read where tap_inside(i).
+  const auto add_pixel = [&](const float* dy, Dim corner, auto tap_inside)
       __attribute__((always_inline)) {
     __m256 y[NV];
 #pragma GCC unroll 8
     for (int v = 0; v < NV; ++v) y[v] = load(dy + v * kLanes);
 #pragma GCC unroll 8
     for (int i = 0; i < MR; ++i) {
-      if (!(inside(id + rows[i].shift[0], g.input[0]) &&
-            inside(ih + rows[i].shift[1], g.input[1]) && inside(iw + rows[i].shift[2], g.input[2])))
-        continue;
+      if (!tap_inside(i)) continue;
       const __m256 x = _mm256_broadcast_ss(input + (corner + offset[i]));
 #pragma GCC unroll 8
       for (int v = 0; v < NV; ++v) acc[i][v] = _mm256_fmadd_ps(x, y[v], acc[i][v]);
     }
   };
+  const auto every_tap = [](int) { return true; };
 
-  const Dim iw0 = -g.pad_before[2];
   for (Dim l = first; l < last; ++l) {
     const Line& line = p.lines[l];
-    const Dim id = line.id, ih = line.ih, corner0 = line.corner;
     const float* dy = output_grad + l * ow_count * f_count + f0;
+    // Border pixels check each tap against the input's extent.
+    const auto add_border_pixel = [&](Dim ow) __attribute__((always_inline)) {
+      const Dim iw = ow * g.strides[2] - g.pad_before[2];
+      add_pixel(dy + ow * f_count, line.corner + ow * x_step, [&](int i) {
+        return inside(line.id + rows[i].shift[0], g.input[0]) &&
+               inside(line.ih + rows[i].shift[1], g.input[1]) &&
+               inside(iw + rows[i].shift[2], g.input[2]);
+      });
+    };
     const Dim lo = line.inside ? p.lo[2] : ow_count, hi = line.inside ? p.hi[2] : ow_count;
     Dim ow = 0;
-    for (; ow < lo; ++ow)
-      add_border_pixel(dy + ow * f_count, corner0 + ow * x_step, id, ih, iw0 + ow * g.strides[2]);
-    Dim corner = corner0 + ow * x_step;
-    for (; ow < hi; ++ow, corner += x_step) {
-      __m256 y[NV];
-#pragma GCC unroll 8
-      for (int v = 0; v < NV; ++v) y[v] = load(dy + ow * f_count + v * kLanes);
-#pragma GCC unroll 8
-      for (int i = 0; i < MR; ++i) {
-        const __m256 x = _mm256_broadcast_ss(input + (corner + offset[i]));
-#pragma GCC unroll 8
-        for (int v = 0; v < NV; ++v) acc[i][v] = _mm256_fmadd_ps(x, y[v], acc[i][v]);
-      }
-    }
-    for (; ow < ow_count; ++ow)
-      add_border_pixel(dy + ow * f_count, corner0 + ow * x_step, id, ih, iw0 + ow * g.strides[2]);
+    for (; ow < lo; ++ow) add_border_pixel(ow);
+    for (Dim corner = line.corner + ow * x_step; ow < hi; ++ow, corner += x_step)
+      add_pixel(dy + ow * f_count, corner, every_tap);
+    for (; ow < ow_count; ++ow) add_border_pixel(ow);
   }
 #pragma GCC unroll 8
   for (int i = 0; i < MR; ++i) {
