@@ -1,11 +1,14 @@
-// Convolution, fast path: im2col + gemm in general, a direct gemm for 1x1
-// kernels that neither stride nor pad, and a direct loop for depthwise
-// convolutions (one input channel per group).
+// Convolution, fast path: stride's direct AVX2 kernel (conv_forward_avx2.cpp)
+// or oneDNN where they can take it; otherwise im2col + gemm in general, a
+// direct gemm for 1x1 kernels that neither stride nor pad, and a direct loop
+// for depthwise convolutions (one input channel per group).
 #include <algorithm>
+#include <atomic>
 #include <vector>
 
 #include "kernels/activation.hpp"
 #include "kernels/gemm.hpp"
+#include "kernels/gemm_micro.hpp"
 #include "kernels/internal.hpp"
 #include "kernels/onednn.hpp"
 #include "kernels/parallel.hpp"
@@ -139,17 +142,52 @@ void im2col(const ConvGeometry& g, const float* in_b, Dim group, Dim first, Dim 
   });
 }
 
+namespace {
+std::atomic<bool> direct_kernels_on{true};
+}  // namespace
+
+void set_direct_kernels(bool on) {
+  direct_kernels_on = on;
+}
+
+bool direct_kernels() {
+  return direct_kernels_on;
+}
+
+bool conv_forward_direct(const ConvGeometry& g, const float* input, const float* kernel,
+                         const float* bias, float* output, bool relu) {
+#ifdef STRIDE_X86_KERNELS
+  return cpu_has_avx2_fma() && conv_forward_avx2(g, input, kernel, bias, output, relu);
+#else
+  (void)g, (void)input, (void)kernel, (void)bias, (void)output, (void)relu;
+  return false;
+#endif
+}
+
 }  // namespace detail
+
+// stride's direct forward kernel takes ungrouped convolutions with at least
+// this many input channels. With fewer (first layers), the work per kernel
+// tap is too short for its tiles and oneDNN's first-layer kernels were
+// 20-40% faster (bench shapes a, f); those go to oneDNN, and to the direct
+// kernel only where oneDNN is off.
+constexpr Dim kDirectMinChannels = 8;
 
 void conv_forward(KernelPath path, const ConvGeometry& g, const float* input, const float* kernel,
                   const float* bias, float* output, bool relu) {
   detail::check_conv_geometry(g, "convolution");
+  const bool direct = !is_pointwise(g) && detail::direct_kernels();  // pointwise: a plain gemm
   if (path == KernelPath::kReference) {
     detail::conv_forward_reference(g, input, kernel, bias, output);
   } else if (g.groups == g.in_channels && g.groups > 1) {
     // Depthwise even for 1x1 kernels: one loop beats a thin gemm per channel.
     conv_depthwise(g, input, kernel, bias, output);
+  } else if (direct && g.in_channels >= kDirectMinChannels &&
+             detail::conv_forward_direct(g, input, kernel, bias, output, relu)) {
+    return;  // relu included
   } else if (onednn::conv_forward(g, input, kernel, bias, output, relu)) {
+    return;  // relu included
+  } else if (direct && detail::conv_forward_direct(g, input, kernel, bias, output, relu)) {
     return;  // relu included
   } else if (is_pointwise(g)) {
     conv_pointwise(g, input, kernel, bias, output);

@@ -276,6 +276,7 @@ void conv_backward_kernel(KernelPath path, const ConvGeometry& g, const float* i
   if (path == KernelPath::kReference) {
     detail::conv_backward_kernel_reference(g, input, output_grad, kernel_grad);
   } else if (!detail::is_pointwise(g) &&  // pointwise: the plain gemm below is as fast
+             detail::direct_kernels() &&
              detail::conv_backward_kernel_direct(g, input, output_grad, kernel_grad)) {
     // stride's direct kernel took it (faster than oneDNN 2.6's on AVX2, and
     // the same for every thread count).

@@ -18,7 +18,7 @@
 #include <algorithm>
 #include <vector>
 
-#include "kernels/internal.hpp"
+#include "kernels/conv_plan.hpp"
 #include "kernels/parallel.hpp"
 
 namespace stride::kernels::detail {
@@ -29,68 +29,11 @@ constexpr int kLanes = 8;          // floats per ymm register
 constexpr Dim kChunkPixels = 128;  // output pixels summed per chunk (about)
 constexpr Dim kPixelGroups = 4;    // partial sums over the pixels, added at the end
 
-// One kernel row: its tap's displacement from the window's corner along
-// (depth, height, width), and its offset in floats there.
-struct Row {
-  Spatial shift;
-  Dim offset;
-};
-
-// One output line (batch, depth, height): where its pixel 0's window starts.
-struct Line {
-  Dim id, ih;   // the corner's input depth and height (may lie in the padding)
-  Dim corner;   // the corner's input index in floats (may be negative)
-  bool inside;  // depth and height in the interior: only width can leave the input
-};
-
-struct Plan {
-  const ConvGeometry& g;
-  std::vector<Row> rows;
-  std::vector<Line> lines;  // every output line, in memory order
-  Spatial lo, hi;           // per axis, the output positions whose whole window is inside
-  Dim chunk_lines;
-};
-
-// [lo, hi): the output positions o with every tap o*s - pad + k*d inside.
-void interior(Dim out, Dim in, Dim kernel, Dim stride, Dim dilation, Dim pad, Dim& lo, Dim& hi) {
-  lo = std::min(out, (pad + stride - 1) / stride);
-  const Dim last = in - 1 - (kernel - 1) * dilation + pad;  // largest o*s allowed
-  hi = last < 0 ? 0 : std::min(out, last / stride + 1);
-  hi = std::max(hi, lo);
-}
-
-Plan make_plan(const ConvGeometry& g) {
-  Plan p{g, {}, {}, {}, {}, 1};
-  const Dim c_count = g.in_channels;
-  for (Dim kd = 0; kd < g.kernel[0]; ++kd)
-    for (Dim kh = 0; kh < g.kernel[1]; ++kh)
-      for (Dim kw = 0; kw < g.kernel[2]; ++kw) {
-        const Spatial shift{kd * g.dilation[0], kh * g.dilation[1], kw * g.dilation[2]};
-        const Dim pixel = grid_index(g.input, shift[0], shift[1], shift[2]);
-        for (Dim c = 0; c < c_count; ++c) p.rows.push_back({shift, pixel * c_count + c});
-      }
-  for (int a = 0; a < 3; ++a)
-    interior(g.output[a], g.input[a], g.kernel[a], g.strides[a], g.dilation[a], g.pad_before[a],
-             p.lo[a], p.hi[a]);
-  for (Dim b = 0; b < g.batch; ++b)
-    for (Dim od = 0; od < g.output[0]; ++od)
-      for (Dim oh = 0; oh < g.output[1]; ++oh) {
-        const Dim id = od * g.strides[0] - g.pad_before[0];
-        const Dim ih = oh * g.strides[1] - g.pad_before[1];
-        const Dim corner = ((b * g.input[0] + id) * g.input[1] + ih) * g.input[2] * c_count -
-                           g.pad_before[2] * c_count;
-        const bool inside = od >= p.lo[0] && od < p.hi[0] && oh >= p.lo[1] && oh < p.hi[1];
-        p.lines.push_back({id, ih, corner, inside});
-      }
-  p.chunk_lines = std::max<Dim>(1, kChunkPixels / std::max<Dim>(1, g.output[2]));
-  return p;
-}
-
 // Adds lines [first, last)'s products to rows [row0, row0 + MR) and filters
 // [f0, f0 + 8*NV) of the kernel gradient; with kTail (NV == 1), to the last
 // f_count - f0 < 8 filters only (masked loads and stores).
 template <int MR, int NV, bool kTail>
-void tile_chunk(const Plan& p, const float* input, const float* output_grad, Dim row0, Dim f0,
+void tile_chunk(const ConvPlan& p, const float* input, const float* output_grad, Dim row0, Dim f0,
                 Dim first, Dim last, float* kernel_grad) {
   static_assert(!kTail || NV == 1);
   const ConvGeometry& g = p.g;
@@ -101,7 +44,7 @@ void tile_chunk(const Plan& p, const float* input, const float* output_grad, Dim
     return kTail ? _mm256_maskload_ps(from, lanes) : _mm256_loadu_ps(from);
   };
   const Dim ow_count = g.output[2], x_step = g.strides[2] * c_count;
-  const Row* rows = p.rows.data() + row0;
+  const ConvRow* rows = p.rows.data() + row0;
   Dim offset[MR];
 #pragma GCC unroll 8
   for (int i = 0; i < MR; ++i) offset[i] = rows[i].offset;
@@ -130,16 +73,12 @@ void tile_chunk(const Plan& p, const float* input, const float* output_grad, Dim
   const auto every_tap = [](int) { return true; };
 
   for (Dim l = first; l < last; ++l) {
-    const Line& line = p.lines[l];
+    const ConvLine& line = p.lines[l];
     const float* dy = output_grad + l * ow_count * f_count + f0;
     // Border pixels check each tap against the input's extent.
     const auto add_border_pixel = [&](Dim ow) __attribute__((always_inline)) {
-      const Dim iw = ow * g.strides[2] - g.pad_before[2];
-      add_pixel(dy + ow * f_count, line.corner + ow * x_step, [&](int i) {
-        return inside(line.id + rows[i].shift[0], g.input[0]) &&
-               inside(line.ih + rows[i].shift[1], g.input[1]) &&
-               inside(iw + rows[i].shift[2], g.input[2]);
-      });
+      add_pixel(dy + ow * f_count, line.corner + ow * x_step,
+                [&](int i) { return p.tap_inside(line, ow, row0 + i); });
     };
     const Dim lo = line.inside ? p.lo[2] : ow_count, hi = line.inside ? p.hi[2] : ow_count;
     Dim ow = 0;
@@ -163,7 +102,7 @@ void tile_chunk(const Plan& p, const float* input, const float* output_grad, Dim
   }
 }
 
-using TileFn = void (*)(const Plan&, const float*, const float*, Dim, Dim, Dim, Dim, float*);
+using TileFn = void (*)(const ConvPlan&, const float*, const float*, Dim, Dim, Dim, Dim, float*);
 
 template <int NV, bool kTail = false>
 TileFn tile_fn(Dim rows) {
@@ -205,7 +144,8 @@ struct Tile {
 bool conv_backward_kernel_avx2(const ConvGeometry& g, const float* input, const float* output_grad,
                                float* kernel_grad) {
   if (g.groups != 1) return false;
-  const Plan plan = make_plan(g);
+  const ConvPlan plan = make_conv_plan(g);
+  const Dim chunk_lines = std::max<Dim>(1, kChunkPixels / std::max<Dim>(1, g.output[2]));
   const Dim row_count = Dim(plan.rows.size()), f_count = g.out_channels;
   std::fill(kernel_grad, kernel_grad + row_count * f_count, 0.0f);
   const Dim line_count = Dim(plan.lines.size());
@@ -224,7 +164,7 @@ bool conv_backward_kernel_avx2(const ConvGeometry& g, const float* input, const 
   // gradient, the copies are added in group order: the order of every sum is
   // fixed by the geometry alone. An item streams its pixels through the cache
   // once, chunk by chunk, all its tiles on each chunk.
-  const Dim chunk_count = (line_count + plan.chunk_lines - 1) / plan.chunk_lines;
+  const Dim chunk_count = (line_count + chunk_lines - 1) / chunk_lines;
   const Dim groups = std::min(kPixelGroups, chunk_count);
   const Dim tile_count = Dim(tiles.size()), size = row_count * f_count;
   const Dim tile_pieces = std::clamp<Dim>(
@@ -240,8 +180,8 @@ bool conv_backward_kernel_avx2(const ConvGeometry& g, const float* input, const 
       const Dim first_chunk = group * chunk_count / groups;
       const Dim last_chunk = (group + 1) * chunk_count / groups;
       for (Dim chunk = first_chunk; chunk < last_chunk; ++chunk) {
-        const Dim first = chunk * plan.chunk_lines;
-        const Dim last = std::min(line_count, first + plan.chunk_lines);
+        const Dim first = chunk * chunk_lines;
+        const Dim last = std::min(line_count, first + chunk_lines);
         for (Dim t = first_tile; t < last_tile; ++t)
           tiles[t].run(plan, input, output_grad, tiles[t].row0, tiles[t].f0, first, last, sum);
       }

@@ -81,6 +81,23 @@ Dim scratch_rows(Dim row_length, Dim pixels);
 // thread count.
 Dim band_rows(Dim row_length, Dim pixels, Dim batch);
 
+// Whether conv_forward and conv_backward_kernel may pick the direct AVX2
+// kernels below (on by default; tests turn them off to reach the im2col
+// paths that CPUs without AVX2 take).
+void set_direct_kernels(bool on);
+bool direct_kernels();
+
+// The forward pass of an ungrouped convolution as a direct gemm in AVX2+FMA
+// (conv_forward_avx2.cpp), bias and relu included. Returns false, writing
+// nothing, where the CPU lacks AVX2+FMA or the convolution is grouped.
+bool conv_forward_direct(const ConvGeometry& g, const float* input, const float* kernel,
+                         const float* bias, float* output, bool relu);
+#ifdef STRIDE_X86_KERNELS
+bool conv_forward_avx2(const ConvGeometry& g, const float* input, const float* kernel,
+                       const float* bias, float* output,
+                       bool relu);  // only where cpu_has_avx2_fma()
+#endif
+
 // The kernel gradient of an ungrouped convolution as a direct gemm in
 // AVX2+FMA (conv_kernel_grad_avx2.cpp): the same sums for every thread
 // count. Returns false, writing nothing, where the CPU lacks AVX2+FMA or the

@@ -254,9 +254,11 @@ void expect_fast_agrees(const ConvGeometry& g, test::Rng& rng, const std::string
   EXPECT_TRUE(agree(fast.bias, ref.bias)) << "bias, " << where;
 }
 
-// stride's own fast kernels (oneDNN off; it has its own tests below).
+// stride's portable fast kernels (oneDNN and the direct AVX2 kernels off;
+// they have their own tests below).
 void expect_fast_agrees(Flavor flavor, std::uint32_t seed, int trials) {
   const test::ScopedOneDnn own_kernels(false);
+  const test::ScopedDirectKernels portable_kernels(false);
   test::Rng rng(seed);
   for (int trial = 0; trial < trials; ++trial) {
     ConvGeometry g = test::random_conv_geometry(rng, /*dilated=*/true);
@@ -289,6 +291,7 @@ TEST(ConvBackwardKernel, FastAgreesOnALargeImageLoweredInBands) {
   const ConvGeometry g = test::large_banded_geometry();
   test::Rng rng(45);
   const test::ScopedOneDnn own_kernels(false);
+  const test::ScopedDirectKernels portable_kernels(false);
   expect_fast_agrees(g, rng, test::describe(g), /*kernel_scale=*/4.0);
 }
 

@@ -1,6 +1,7 @@
 // conv_forward: hand-worked cases on both paths, then the fast path (im2col,
-// pointwise and depthwise; and oneDNN's convolutions where stride is built
-// with them) against the reference on random configurations.
+// pointwise and depthwise; the direct AVX2 kernel where the CPU has it; and
+// oneDNN's convolutions where stride is built with them) against the
+// reference on random configurations.
 #include "kernels/conv.hpp"
 
 #include <fmt/format.h>
@@ -11,8 +12,10 @@
 #include <limits>
 #include <vector>
 
+#include "kernels/internal.hpp"
 #include "kernels/kernel_test_util.hpp"
 #include "stride/error.hpp"
+#include "stride/parallel.hpp"
 
 namespace stride::kernels {
 namespace {
@@ -164,6 +167,7 @@ ConvGeometry random_geometry(test::Rng& rng, Flavor flavor) {
 
 void expect_fast_agrees(Flavor flavor, std::uint32_t seed, int trials) {
   const test::ScopedOneDnn own_kernels(false);
+  const test::ScopedDirectKernels portable_kernels(false);
   test::Rng rng(seed);
   for (int trial = 0; trial < trials; ++trial) {
     const ConvGeometry g = random_geometry(rng, flavor);
@@ -201,6 +205,7 @@ TEST(ConvKernel, FastAgreesOnALargeImageLoweredInBands) {
   const std::vector<float> input = rng.floats(volume(g.input) * g.in_channels);
   const std::vector<float> kernel = rng.floats(9 * g.in_channels * g.out_channels);
   const test::ScopedOneDnn own_kernels(false);
+  const test::ScopedDirectKernels portable_kernels(false);
   EXPECT_TRUE(agree(run_conv(KernelPath::kFast, g, input, kernel, nullptr),
                     run_conv(KernelPath::kReference, g, input, kernel, nullptr)));
 }
@@ -271,6 +276,130 @@ TEST(ConvKernel, FusedReluIsReluOfTheConvolution) {
           << "the reference path applies relu too";
     }
   }
+}
+
+// The direct AVX2 forward kernel, called directly (a geometry it declines
+// cannot pass by falling back), against the reference: tiles of 6 pixels
+// that run across lines and images, border tiles that read zeros for taps in
+// the padding, filter blocks of 16, 8 and a masked rest, kernel rows cut into
+// blocks of 256 (partial sums stored and reloaded; relu only after the last).
+bool direct_available() {
+  ConvGeometry g;
+  g.out_channels = 1;
+  const float x = 1.0f;
+  float y = 0.0f;
+  return detail::conv_forward_direct(g, &x, &x, nullptr, &y, false);
+}
+
+struct DirectCase {
+  std::vector<float> input, kernel, bias;
+  bool with_bias, relu;
+};
+
+DirectCase direct_case(const ConvGeometry& g, test::Rng& rng) {
+  DirectCase c{rng.floats(g.batch * volume(g.input) * g.in_channels),
+               rng.floats(volume(g.kernel) * g.in_channels * g.out_channels),
+               rng.floats(g.out_channels), rng.coin(), rng.coin()};
+  return c;
+}
+
+std::vector<float> run_direct(const ConvGeometry& g, const DirectCase& c) {
+  std::vector<float> out(g.batch * volume(g.output) * g.out_channels,
+                         std::numeric_limits<float>::quiet_NaN());
+  EXPECT_TRUE(detail::conv_forward_direct(g, c.input.data(), c.kernel.data(),
+                                          c.with_bias ? c.bias.data() : nullptr, out.data(),
+                                          c.relu));
+  return out;
+}
+
+void expect_direct_agrees(const ConvGeometry& g, test::Rng& rng, const std::string& where) {
+  const DirectCase c = direct_case(g, rng);
+  const float* bias = c.with_bias ? c.bias.data() : nullptr;
+  std::vector<float> ref = run_conv(KernelPath::kReference, g, c.input, c.kernel, bias, c.relu);
+  const std::vector<float> abs_bias = absolute(c.bias);
+  const std::vector<float> magnitude =
+      run_conv(KernelPath::kReference, g, absolute(c.input), absolute(c.kernel),
+               c.with_bias ? abs_bias.data() : nullptr);
+  const std::vector<float> out = run_direct(g, c);
+  EXPECT_TRUE(test::agree_to_rounding(out, ref, magnitude))
+      << where << (c.with_bias ? ", bias" : ", no bias") << (c.relu ? ", relu" : "");
+  if (c.relu) {
+    const std::vector<float> raw = run_conv(KernelPath::kReference, g, c.input, c.kernel, bias);
+    for (std::size_t i = 0; i < out.size(); ++i)
+      if (raw[i] < -1e-3f) ASSERT_EQ(out[i], 0.0f) << where << ", element " << i;
+  }
+}
+
+TEST(ConvKernel, DirectAgreesWithReferenceOnRandomConvolutions) {
+  if (!direct_available()) GTEST_SKIP() << "no AVX2+FMA on this CPU";
+  test::Rng rng(9);
+  for (int trial = 0; trial < 150; ++trial) {
+    // Padding, strides, dilation, 1-3 spatial axes; 1-40 filters; every
+    // fourth trial with 30-70 channels, so that the kernel rows (taps x
+    // channels) exceed a block of 256.
+    ConvGeometry g = test::random_conv_geometry(rng, /*dilated=*/true);
+    g.in_channels = trial % 4 == 3 ? rng.in(30, 70) : rng.in(1, 12);
+    g.out_channels = rng.in(1, 41);
+    expect_direct_agrees(g, rng, fmt::format("trial {}: {}", trial, test::describe(g)));
+  }
+}
+
+TEST(ConvKernel, DirectAgreesOnLargePaddedImages) {
+  if (!direct_available()) GTEST_SKIP() << "no AVX2+FMA on this CPU";
+  // Two 30x30 images, 3x3 same and 5x5 stride 2 same (asymmetric padding):
+  // clean and border tiles, tiles across lines and images, 3 row blocks.
+  ConvGeometry g;
+  g.batch = 2;
+  g.input = {1, 30, 30};
+  g.output = {1, 30, 30};
+  g.kernel = {1, 3, 3};
+  g.pad_before = {0, 1, 1};
+  g.in_channels = 80;
+  g.out_channels = 37;
+  test::Rng rng(10);
+  expect_direct_agrees(g, rng, test::describe(g));
+  g.output = {1, 15, 15};
+  g.kernel = {1, 5, 5};
+  g.strides = {1, 2, 2};
+  g.in_channels = 12;
+  expect_direct_agrees(g, rng, test::describe(g));
+}
+
+TEST(ConvKernel, DirectDeclinesGroups) {
+  if (!direct_available()) GTEST_SKIP() << "no AVX2+FMA on this CPU";
+  ConvGeometry g;
+  g.in_channels = 2;
+  g.out_channels = 2;
+  g.groups = 2;
+  const std::vector<float> x(2, 1.0f), k(2, 1.0f);
+  std::vector<float> y(2, std::numeric_limits<float>::quiet_NaN());
+  EXPECT_FALSE(detail::conv_forward_direct(g, x.data(), k.data(), nullptr, y.data(), false));
+  for (float v : y) EXPECT_TRUE(std::isnan(v)) << "wrote while declining";
+}
+
+// Each output element is one sum, whichever thread computes it: 1, 2 and 3
+// threads give the same bits.
+TEST(ConvKernel, DirectForwardIsTheSameForEveryThreadCount) {
+  if (!direct_available()) GTEST_SKIP() << "no AVX2+FMA on this CPU";
+  const int saved = num_threads();
+  ConvGeometry g;
+  g.batch = 8;
+  g.input = {1, 20, 20};
+  g.output = {1, 20, 20};
+  g.kernel = {1, 3, 3};
+  g.pad_before = {0, 1, 1};
+  g.in_channels = 40;  // 360 kernel rows: two row blocks
+  g.out_channels = 37;
+  test::Rng rng(11);
+  const DirectCase c = direct_case(g, rng);
+  std::vector<std::vector<float>> results;
+  for (int threads : {1, 2, 3}) {
+    set_num_threads(threads);
+    results.push_back(run_direct(g, c));
+  }
+  set_num_threads(saved);
+  EXPECT_EQ(results[1], results[0]);
+  EXPECT_EQ(results[2], results[0]);
 }
 
 }  // namespace

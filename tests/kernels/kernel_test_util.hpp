@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "kernels/conv.hpp"
+#include "kernels/internal.hpp"
 #include "kernels/onednn.hpp"
 #include "stride/shape.hpp"
 
@@ -27,6 +28,21 @@ class ScopedOneDnn {
   ~ScopedOneDnn() { onednn::set_enabled(was_on_); }
   ScopedOneDnn(const ScopedOneDnn&) = delete;
   ScopedOneDnn& operator=(const ScopedOneDnn&) = delete;
+
+ private:
+  bool was_on_;
+};
+
+// stride's direct AVX2 convolution kernels on or off for a scope: off, an
+// AVX2 CPU takes the im2col paths that other CPUs take.
+class ScopedDirectKernels {
+ public:
+  explicit ScopedDirectKernels(bool on) : was_on_(detail::direct_kernels()) {
+    detail::set_direct_kernels(on);
+  }
+  ~ScopedDirectKernels() { detail::set_direct_kernels(was_on_); }
+  ScopedDirectKernels(const ScopedDirectKernels&) = delete;
+  ScopedDirectKernels& operator=(const ScopedDirectKernels&) = delete;
 
  private:
   bool was_on_;

@@ -1,0 +1,239 @@
+// The convolution forward pass as a direct (implicit) gemm, AVX2+FMA:
+//   Y[p, f] = bias[f] + sum over kernel rows r of X[corner(p) + offset(r)] * K[r, f]
+// with r = ((kd*KH + kh)*KW + kw)*C + c (see conv_plan.hpp). No lowered copy
+// of the input: a register tile of 6 output pixels x 16 filters takes one
+// kernel row per step (2 loads, 6 broadcasts, 12 FMAs). A tap that falls
+// into the padding reads a row of zeros instead; only tiles holding a border
+// pixel look. Bias and relu are applied in registers before the one store.
+//
+// Every output element is one sum over the kernel rows in order, whichever
+// thread computes it: the same bits for every thread count. This file alone
+// is compiled with -mavx2 -mfma (CMakeLists.txt); conv.cpp calls it only
+// where the CPU has both.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "kernels/conv_plan.hpp"
+#include "kernels/parallel.hpp"
+#include "stride/parallel.hpp"
+
+namespace stride::kernels::detail {
+namespace {
+
+constexpr int kTilePixels = 6;  // output pixels per register tile
+constexpr int kLanes = 8;       // floats per ymm register
+constexpr Dim kItemTiles = 8;   // tiles per work item: each filter block's kernel
+                                // rows are reused from L1 by all of them
+
+// The output pixels of one tile: consecutive in memory, possibly on several
+// lines (and images).
+struct TilePixels {
+  Dim first;                // the first pixel's index over the whole output
+  int count;                // kTilePixels, fewer at the very end
+  bool clean;               // all kTilePixels windows wholly inside the input
+  Dim corner[kTilePixels];  // each window's corner, input index in floats
+  const ConvLine* line[kTilePixels];
+  Dim ow[kTilePixels];
+};
+
+// Where an output pixel's window sits: its line and width position, walked
+// forward one pixel at a time (no divisions in the loop).
+struct PixelCursor {
+  const ConvPlan& p;
+  Dim line, ow;
+  PixelCursor(const ConvPlan& plan, Dim pixel)
+      : p(plan), line(pixel / plan.g.output[2]), ow(pixel % plan.g.output[2]) {}
+  void next() {
+    if (++ow == p.g.output[2]) ow = 0, ++line;
+  }
+};
+
+// Fills t for the pixels from `first` on (no zeroing of the arrays: entries
+// past t.count are never read).
+void tile_pixels(PixelCursor& at, Dim first, Dim pixel_count, TilePixels& t) {
+  const ConvPlan& p = at.p;
+  const Dim x_step = p.g.strides[2] * p.g.in_channels;
+  t.first = first;
+  t.count = int(std::min<Dim>(kTilePixels, pixel_count - first));
+  bool clean = t.count == kTilePixels;
+  for (int i = 0; i < t.count; ++i, at.next()) {
+    const ConvLine& line = p.lines[at.line];
+    t.corner[i] = line.corner + at.ow * x_step;
+    t.line[i] = &line;
+    t.ow[i] = at.ow;
+    clean = clean && p.window_inside(line, at.ow);
+  }
+  t.clean = clean;
+}
+
+// What one call of a tile computes: filters [f0, f0 + width) over the taps
+// [tap0, tap1). The first step of a filter block starts from the bias, the
+// others from the partial sums it stored (the same floats, so the same
+// result as one pass); the last applies relu.
+struct Step {
+  Dim f0, tap0, tap1;
+  bool first, last;
+};
+
+// One step for the tile's pixels: 8*NV filters from f0, or with kTail
+// (NV == 1) the last f_count - f0 < 8 (masked loads and stores). kClean
+// tiles skip the padding checks.
+template <int NV, bool kTail, bool kClean>
+void run_tile(const ConvPlan& p, const TilePixels& t, const Step& step, const float* input,
+              const float* kernel, const float* bias, bool relu, const float* zeros,
+              float* output) {
+  static_assert(!kTail || NV == 1);
+  const ConvGeometry& g = p.g;
+  const Dim c_count = g.in_channels, f_count = g.out_channels, f0 = step.f0;
+  const __m256i lanes = _mm256_cmpgt_epi32(_mm256_set1_epi32(int(f_count - f0)),
+                                           _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  const auto load = [&](const float* from) __attribute__((always_inline)) {
+    return kTail ? _mm256_maskload_ps(from, lanes) : _mm256_loadu_ps(from);
+  };
+  float* y[kTilePixels];
+#pragma GCC unroll 8
+  for (int i = 0; i < kTilePixels; ++i) y[i] = output + (t.first + i) * f_count + f0;
+
+  __m256 acc[kTilePixels][NV];
+  if (step.first) {
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; ++v) {
+      const __m256 start = bias ? load(bias + f0 + v * kLanes) : _mm256_setzero_ps();
+#pragma GCC unroll 8
+      for (int i = 0; i < kTilePixels; ++i) acc[i][v] = start;
+    }
+  } else {
+#pragma GCC unroll 8
+    for (int i = 0; i < kTilePixels; ++i)
+#pragma GCC unroll 8
+      for (int v = 0; v < NV; ++v)
+        acc[i][v] = kClean || i < t.count ? load(y[i] + v * kLanes) : _mm256_setzero_ps();
+  }
+
+  // A clean tile's corners are inside the input: pointers to them are valid.
+  const float* corner[kTilePixels];
+#pragma GCC unroll 8
+  for (int i = 0; i < kTilePixels; ++i) corner[i] = kClean ? input + t.corner[i] : nullptr;
+
+  const float* k = kernel + step.tap0 * c_count * f_count + f0;
+  for (Dim tap = step.tap0; tap < step.tap1; ++tap) {
+    const Dim r = tap * c_count, offset = p.rows[r].offset;
+    const float* x[kTilePixels];
+#pragma GCC unroll 8
+    for (int i = 0; i < kTilePixels; ++i) {
+      if constexpr (kClean) {
+        x[i] = corner[i] + offset;
+      } else {
+        const bool real = i < t.count && p.tap_inside(*t.line[i], t.ow[i], r);
+        x[i] = real ? input + (t.corner[i] + offset) : zeros;
+      }
+    }
+    for (Dim c = 0; c < c_count; ++c, k += f_count) {
+      __m256 w[NV];
+#pragma GCC unroll 8
+      for (int v = 0; v < NV; ++v) w[v] = load(k + v * kLanes);
+#pragma GCC unroll 8
+      for (int i = 0; i < kTilePixels; ++i) {
+        const __m256 xi = _mm256_broadcast_ss(x[i] + c);
+#pragma GCC unroll 8
+        for (int v = 0; v < NV; ++v) acc[i][v] = _mm256_fmadd_ps(xi, w[v], acc[i][v]);
+      }
+    }
+  }
+
+  const __m256 zero = _mm256_setzero_ps();
+  const bool apply_relu = relu && step.last;
+#pragma GCC unroll 8
+  for (int i = 0; i < kTilePixels; ++i) {
+    if (!kClean && i >= t.count) break;
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; ++v) {
+      const __m256 out = apply_relu ? _mm256_max_ps(acc[i][v], zero) : acc[i][v];
+      if constexpr (kTail) {
+        _mm256_maskstore_ps(y[i], lanes, out);
+      } else {
+        _mm256_storeu_ps(y[i] + v * kLanes, out);
+      }
+    }
+  }
+}
+
+using TileFn = void (*)(const ConvPlan&, const TilePixels&, const Step&, const float*, const float*,
+                        const float*, bool, const float*, float*);
+
+// The tile for the next block of filters, `filters` of them left: 16 while
+// there are, then 8, then the rest masked.
+template <bool kClean>
+TileFn tile_fn(Dim filters) {
+  return filters >= 2 * kLanes ? run_tile<2, false, kClean>
+         : filters >= kLanes   ? run_tile<1, false, kClean>
+                               : run_tile<1, true, kClean>;
+}
+
+Dim block_width(Dim filters) {
+  return filters >= 2 * kLanes ? 2 * kLanes : std::min<Dim>(kLanes, filters);
+}
+
+}  // namespace
+
+bool conv_forward_avx2(const ConvGeometry& g, const float* input, const float* kernel,
+                       const float* bias, float* output, bool relu) {
+  if (g.groups != 1) return false;
+  const Dim pixel_count = g.batch * volume(g.output), f_count = g.out_channels;
+  if (pixel_count == 0) return true;
+  const ConvPlan plan = make_conv_plan(g);
+  const std::vector<float> zeros(g.in_channels, 0.0f);
+  const Dim tile_count = (pixel_count + kTilePixels - 1) / kTilePixels;
+  const Dim item_count = (tile_count + kItemTiles - 1) / kItemTiles;
+
+  // Pieces of at least ~0.5 MFLOP (thread hand-over costs microseconds) and,
+  // where there is enough work, about 8 per thread so that a slowed core
+  // takes fewer of them. Each output element is computed whole by one tile,
+  // so the cut never changes a result.
+  const double item_flops =
+      2.0 * kItemTiles * kTilePixels * double(f_count) * double(plan.rows.size());
+  const Dim min_items = std::max<Dim>(1, Dim(5e5 / std::max(item_flops, 1.0)));
+  const Dim grain = std::max(min_items, (item_count + 8 * num_threads() - 1) / (8 * num_threads()));
+  // The steps of every item: filter blocks, each over the taps cut into
+  // blocks whose kernel rows (x 16 filters) fit in half of L1, so that all
+  // the item's tiles read them from there.
+  constexpr Dim kBlockRows = 256;  // 16 KiB of kernel rows per filter block
+  const Dim taps = volume(g.kernel), tap_rows = g.in_channels;
+  const Dim tap_blocks = std::clamp<Dim>((taps * tap_rows + kBlockRows - 1) / kBlockRows, 1, taps);
+  std::vector<Step> steps;
+  for (Dim f0 = 0; f0 < f_count; f0 += block_width(f_count - f0))
+    for (Dim b = 0; b < tap_blocks; ++b)
+      steps.push_back(
+          {f0, b * taps / tap_blocks, (b + 1) * taps / tap_blocks, b == 0, b == tap_blocks - 1});
+  // A kernel that fits in L1 whole is taken tile by tile, so that the
+  // output is written in order.
+  const bool tile_major = tap_blocks == 1 && taps * tap_rows * f_count <= 4096;
+
+  parallel_for(item_count, grain, [&](Dim first_item, Dim last_item) {
+    for (Dim item = first_item; item < last_item; ++item) {
+      const Dim first_tile = item * kItemTiles;
+      const Dim n = std::min(tile_count, first_tile + kItemTiles) - first_tile;
+      TilePixels tiles[kItemTiles];
+      PixelCursor at(plan, first_tile * kTilePixels);
+      for (Dim t = 0; t < n; ++t)
+        tile_pixels(at, (first_tile + t) * kTilePixels, pixel_count, tiles[t]);
+      const auto run = [&](Dim t, const Step& step) {
+        const Dim filters = f_count - step.f0;
+        (tiles[t].clean ? tile_fn<true>(filters) : tile_fn<false>(filters))(
+            plan, tiles[t], step, input, kernel, bias, relu, zeros.data(), output);
+      };
+      if (tile_major) {
+        for (Dim t = 0; t < n; ++t)
+          for (const Step& step : steps) run(t, step);
+      } else {
+        for (const Step& step : steps)
+          for (Dim t = 0; t < n; ++t) run(t, step);
+      }
+    }
+  });
+  return true;
+}
+
+}  // namespace stride::kernels::detail
