@@ -94,7 +94,8 @@ void run_tile(const ConvPlan& p, const TilePixels& t, const Step& step, const fl
   };
   float* y[kTilePixels];
 #pragma GCC unroll 8
-  for (int i = 0; i < kTilePixels; ++i) y[i] = output + (t.first + i) * f_count + f0;
+  for (int i = 0; i < kTilePixels; ++i)  // pixels past the end (never stored) alias pixel 0
+    y[i] = output + (t.first + (kClean || i < t.count ? i : 0)) * f_count + f0;
 
   __m256 acc[kTilePixels][NV];
   if (step.first) {
