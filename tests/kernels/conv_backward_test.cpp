@@ -14,7 +14,6 @@
 #include "kernels/kernel_test_util.hpp"
 #include "kernels/onednn.hpp"
 #include "stride/error.hpp"
-#include "stride/parallel.hpp"
 
 namespace stride::kernels {
 namespace {
@@ -453,24 +452,12 @@ TEST(ConvBackwardKernel, FastAgreesWithReferenceWithFilterBlocks) {
 // 3 threads give the same bits.
 TEST(ConvBackwardKernel, DirectGradientIsTheSameForEveryThreadCount) {
   if (!direct_available()) GTEST_SKIP() << "no AVX2+FMA on this CPU";
-  const int saved = num_threads();
-  ConvGeometry g;
-  g.batch = 8;
-  g.input = {1, 20, 20};
-  g.output = {1, 20, 20};
-  g.kernel = {1, 3, 3};
-  g.pad_before = {0, 1, 1};
-  g.in_channels = 7;
-  g.out_channels = 37;  // blocks of 16, 16 and a masked 5
+  const ConvGeometry g = test::padded_batch_geometry(7, 37);  // blocks of 16, 16 and a masked 5
   test::Rng rng(52);
   const std::vector<float> input = rng.floats(g.batch * volume(g.input) * g.in_channels);
   const std::vector<float> dy = rng.floats(g.batch * volume(g.output) * g.out_channels);
-  std::vector<std::vector<float>> results;
-  for (int threads : {1, 2, 3}) {
-    set_num_threads(threads);
-    results.push_back(kernel_grads(KernelPath::kFast, g, input, dy).kernel);
-  }
-  set_num_threads(saved);
+  const auto results = test::results_for_thread_counts(
+      [&] { return kernel_grads(KernelPath::kFast, g, input, dy).kernel; });
   EXPECT_EQ(results[1], results[0]);
   EXPECT_EQ(results[2], results[0]);
 }

@@ -15,7 +15,6 @@
 #include "kernels/internal.hpp"
 #include "kernels/kernel_test_util.hpp"
 #include "stride/error.hpp"
-#include "stride/parallel.hpp"
 
 namespace stride::kernels {
 namespace {
@@ -381,23 +380,11 @@ TEST(ConvKernel, DirectDeclinesGroups) {
 // threads give the same bits.
 TEST(ConvKernel, DirectForwardIsTheSameForEveryThreadCount) {
   if (!direct_available()) GTEST_SKIP() << "no AVX2+FMA on this CPU";
-  const int saved = num_threads();
-  ConvGeometry g;
-  g.batch = 8;
-  g.input = {1, 20, 20};
-  g.output = {1, 20, 20};
-  g.kernel = {1, 3, 3};
-  g.pad_before = {0, 1, 1};
-  g.in_channels = 40;  // 360 kernel rows: two row blocks
-  g.out_channels = 37;
+  // 40 channels: 360 kernel rows, two row blocks; 37 filters: 16, 16, 5.
+  const ConvGeometry g = test::padded_batch_geometry(40, 37);
   test::Rng rng(11);
   const DirectCase c = direct_case(g, rng);
-  std::vector<std::vector<float>> results;
-  for (int threads : {1, 2, 3}) {
-    set_num_threads(threads);
-    results.push_back(run_direct(g, c));
-  }
-  set_num_threads(saved);
+  const auto results = test::results_for_thread_counts([&] { return run_direct(g, c); });
   EXPECT_EQ(results[1], results[0]);
   EXPECT_EQ(results[2], results[0]);
 }

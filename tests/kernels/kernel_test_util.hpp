@@ -14,6 +14,7 @@
 #include "kernels/conv.hpp"
 #include "kernels/internal.hpp"
 #include "kernels/onednn.hpp"
+#include "stride/parallel.hpp"
 #include "stride/shape.hpp"
 
 namespace stride::kernels::test {
@@ -47,6 +48,34 @@ class ScopedDirectKernels {
  private:
   bool was_on_;
 };
+
+// 8 images of 20x20, 3x3 same: clean and border pixels in every image, for
+// the tests that compare thread counts.
+inline ConvGeometry padded_batch_geometry(Dim in_channels, Dim out_channels) {
+  ConvGeometry g;
+  g.batch = 8;
+  g.input = {1, 20, 20};
+  g.output = {1, 20, 20};
+  g.kernel = {1, 3, 3};
+  g.pad_before = {0, 1, 1};
+  g.in_channels = in_channels;
+  g.out_channels = out_channels;
+  return g;
+}
+
+// compute() run with 1, 2 and 3 threads, in that order (the count is
+// restored afterwards).
+template <typename Compute>
+auto results_for_thread_counts(Compute compute) {
+  const int saved = num_threads();
+  std::vector<decltype(compute())> results;
+  for (int threads : {1, 2, 3}) {
+    set_num_threads(threads);
+    results.push_back(compute());
+  }
+  set_num_threads(saved);
+  return results;
+}
 
 // One 64x64x128 image, 3x3 valid, 2 filters: 62*62 output pixels x 3*3*128
 // columns exceed the fast paths' 2^20-float scratch, so they work in bands.
