@@ -173,10 +173,6 @@ TileFn tile_fn(Dim filters) {
                                : run_tile<1, true, kClean>;
 }
 
-Dim block_width(Dim filters) {
-  return filters >= 2 * kLanes ? 2 * kLanes : std::min<Dim>(kLanes, filters);
-}
-
 }  // namespace
 
 bool conv_forward_avx2(const ConvGeometry& g, const float* input, const float* kernel,
@@ -204,7 +200,7 @@ bool conv_forward_avx2(const ConvGeometry& g, const float* input, const float* k
   const Dim taps = volume(g.kernel), tap_rows = g.in_channels;
   const Dim tap_blocks = std::clamp<Dim>((taps * tap_rows + kBlockRows - 1) / kBlockRows, 1, taps);
   std::vector<Step> steps;
-  for (Dim f0 = 0; f0 < f_count; f0 += block_width(f_count - f0))
+  for (Dim f0 = 0; f0 < f_count; f0 += filter_block_width(f_count - f0))
     for (Dim b = 0; b < tap_blocks; ++b)
       steps.push_back(
           {f0, b * taps / tap_blocks, (b + 1) * taps / tap_blocks, b == 0, b == tap_blocks - 1});

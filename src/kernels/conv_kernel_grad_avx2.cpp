@@ -130,10 +130,6 @@ TileFn tile_fn(Dim rows, Dim filters) {
                                : tile_fn<1, true>(rows);
 }
 
-Dim block_width(Dim filters) {
-  return filters >= 2 * kLanes ? 2 * kLanes : std::min<Dim>(kLanes, filters);
-}
-
 struct Tile {
   Dim row0, f0;
   TileFn run;
@@ -156,7 +152,7 @@ bool conv_backward_kernel_avx2(const ConvGeometry& g, const float* input, const 
   std::vector<Tile> tiles;
   for (Dim row0 = 0; row0 < row_count; row0 += kTileRows) {
     const Dim rows = std::min<Dim>(kTileRows, row_count - row0);
-    for (Dim f0 = 0; f0 < f_count; f0 += block_width(f_count - f0))
+    for (Dim f0 = 0; f0 < f_count; f0 += filter_block_width(f_count - f0))
       tiles.push_back({row0, f0, tile_fn(rows, f_count - f0)});
   }
   // Work items: a quarter of the pixels (a fixed cut, kPixelGroups of the

@@ -6,6 +6,7 @@
 // (conv_plan.cpp), so it holds no vector instructions.
 #pragma once
 
+#include <algorithm>
 #include <vector>
 
 #include "kernels/internal.hpp"
@@ -47,5 +48,12 @@ struct ConvPlan {
 };
 
 ConvPlan make_conv_plan(const ConvGeometry& g);
+
+// The width of the next block of filters, `filters` of them left, in both
+// direct kernels' register tiles (8-float ymm vectors): 16 while there are,
+// then 8, then the rest (masked).
+inline Dim filter_block_width(Dim filters) {
+  return filters >= 16 ? 16 : std::min<Dim>(8, filters);
+}
 
 }  // namespace stride::kernels::detail
