@@ -37,14 +37,18 @@ class Random {
   // Uniform integer in [0, n).
   std::uint64_t below(std::uint64_t n) { return n == 0 ? 0 : next() % n; }
 
- private:
-  // splitmix64's finalizer: spreads nearby seeds far apart.
+  // splitmix64's step and finalizer: spreads nearby seeds far apart, and
+  // mix(key + i * 0x9e3779b97f4a7c15) for i = 0, 1, ... is splitmix64's
+  // stream from `key`, so value i can be drawn without drawing the others
+  // (Dropout's masks, drawn in parallel).
   static std::uint64_t mix(std::uint64_t z) {
     z += 0x9e3779b97f4a7c15ULL;
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
     return z ^ (z >> 31);
   }
+
+ private:
   std::mt19937_64 engine_;
 };
 

@@ -10,6 +10,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "kernels/internal.hpp"
 #include "kernels/parallel.hpp"
 #include "stride/error.hpp"
 
@@ -325,6 +326,15 @@ void activation_backward(KernelPath path, Activation activation, const float* z,
     elementwise_pieces(size, [&](Dim begin, Dim end) {
       for (Dim i = begin; i < end; ++i) dz[i] = dy[i] * derivative<float>(a.value, z[i], y[i]);
     });
+  });
+}
+
+void relu_backward_channel_sums(const float* y, const float* dy, float* dz, Dim rows, Dim channels,
+                                float* sums) {
+  detail::chunked_channel_sums(rows, channels, sums, [&](Dim first, Dim last, double* chunk) {
+    const Dim begin = first * channels, end = last * channels;
+    for (Dim i = begin; i < end; ++i) dz[i] = dy[i] * (y[i] > 0.0f ? 1.0f : 0.0f);
+    detail::add_rows(dz + begin, last - first, channels, chunk);  // still in cache
   });
 }
 

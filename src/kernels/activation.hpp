@@ -53,4 +53,11 @@ void apply_activation(KernelPath path, Activation activation, float* data, Dim s
 void activation_backward(KernelPath path, Activation activation, const float* z, const float* y,
                          const float* dy, float* dz, Dim size, Dim last_dim);
 
+// relu's gradient (dz = dy where y > 0, else 0; dz may alias dy) over `rows`
+// rows of `channels` values, and each channel's sum of dz into sums[c]: a
+// layer's bias gradient from the same pass over the data. The sums are
+// accumulated in double, the same for every thread count.
+void relu_backward_channel_sums(const float* y, const float* dy, float* dz, Dim rows, Dim channels,
+                                float* sums);
+
 }  // namespace stride::kernels

@@ -18,28 +18,6 @@ namespace stride::kernels {
 
 namespace detail {
 
-void sum_rows(const float* rows, Dim count, Dim channels, float* out) {
-  // Blocks of channels in parallel, each summed over the rows in order: the
-  // same sums for every thread count.
-  constexpr Dim kBlock = 16;
-  parallel_for((channels + kBlock - 1) / kBlock, 1, [&](Dim first_block, Dim last_block) {
-    for (Dim c0 = first_block * kBlock; c0 < std::min(channels, last_block * kBlock);
-         c0 += kBlock) {
-      const Dim width = std::min(kBlock, channels - c0);
-      double sum[kBlock] = {};
-      const float* row = rows + c0;
-      if (width == kBlock) {  // a fixed trip count, so the loop vectorizes
-        for (Dim r = 0; r < count; ++r, row += channels)
-          for (Dim c = 0; c < kBlock; ++c) sum[c] += row[c];
-      } else {
-        for (Dim r = 0; r < count; ++r, row += channels)
-          for (Dim c = 0; c < width; ++c) sum[c] += row[c];
-      }
-      for (Dim c = 0; c < width; ++c) out[c0 + c] = float(sum[c]);
-    }
-  });
-}
-
 bool conv_backward_kernel_direct(const ConvGeometry& g, const float* input,
                                  const float* output_grad, float* kernel_grad) {
 #ifdef STRIDE_X86_KERNELS

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <algorithm>
+#include <functional>
 
 #include "kernels/conv.hpp"
 #include "kernels/pool.hpp"
@@ -109,9 +110,17 @@ bool conv_backward_kernel_avx2(const ConvGeometry& g, const float* input, const 
                                float* kernel_grad);  // call only where cpu_has_avx2_fma()
 #endif
 
-// Per-channel sums of `rows` rows of `channels` values, accumulated in
+// Per-channel sums of `count` rows of `channels` values, accumulated in
 // double (a bias gradient sums over every pixel of the batch).
 void sum_rows(const float* rows, Dim count, Dim channels, float* out);
+// Adds each channel of `count` rows into sums[channel].
+void add_rows(const float* rows, Dim count, Dim channels, double* sums);
+// The parallel scheme behind sum_rows: visit(first, last, sums) adds rows
+// [first, last) into `sums` (`channels` zeroed doubles) for fixed chunks of
+// rows, and out[c] is the sum of the chunks' sums in chunk order, so it is
+// the same for every thread count.
+void chunked_channel_sums(Dim count, Dim channels, float* out,
+                          const std::function<void(Dim first, Dim last, double* sums)>& visit);
 
 // The in-range part [lo, hi) of a pooling window starting at o*s - pad.
 struct Range {

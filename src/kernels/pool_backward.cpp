@@ -71,14 +71,43 @@ void add_where_won(float* dx, const float* dy, const std::int32_t* best_tap, std
     if (best_tap[c] == t) dx[c] += dy[c];
 }
 
+// dx[c] = dy[c] for the channels whose window maximum is at tap t, else 0:
+// the whole gradient of a pixel that no other window reads.
+void store_where_won(float* dx, const float* dy, const std::int32_t* best_tap, std::int32_t t,
+                     Dim channels) {
+  Dim c = 0;
+#if defined(__SSE2__)
+  const __m128i tap = _mm_set1_epi32(t);
+  for (; c + 4 <= channels; c += 4) {
+    const __m128i won =
+        _mm_cmpeq_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(best_tap + c)), tap);
+    _mm_storeu_ps(dx + c, _mm_and_ps(_mm_castsi128_ps(won), _mm_loadu_ps(dy + c)));
+  }
+#endif
+  for (; c < channels; ++c) dx[c] = best_tap[c] == t ? dy[c] : 0.0f;
+}
+
+// Whether every input pixel lies in exactly one window (windows that neither
+// overlap nor leave gaps, as in the usual 2x2 pooling of an even size): then
+// each pixel's gradient is stored once, with no zeroing pass before.
+bool windows_tile_input(const PoolGeometry& g) {
+  for (int axis = 0; axis < 3; ++axis) {
+    const Dim s = g.strides[axis], w = g.window[axis];
+    if (s != w || g.pad_before[axis] != 0 || g.output[axis] * s < g.input[axis]) return false;
+  }
+  return true;
+}
+
 void pool_backward_fast(PoolKind kind, const PoolGeometry& g, const float* input,
                         const float* output_grad, float* input_grad) {
   const Dim channels = g.channels;
   const Spatial &in = g.input, &out = g.output;
+  const bool tiled = kind == PoolKind::kMax && windows_tile_input(g);
   // Windows of one image may overlap, so images are the pieces shared out.
   parallel_for(g.batch, 1, [&](Dim first, Dim last) {
-    std::fill(input_grad + first * volume(in) * channels, input_grad + last * volume(in) * channels,
-              0.0f);
+    if (!tiled)
+      std::fill(input_grad + first * volume(in) * channels,
+                input_grad + last * volume(in) * channels, 0.0f);
     // Per channel: the best value so far and the window tap holding it (max),
     // or each real element's share of the output gradient (average).
     std::vector<float> best(channels), share(channels);
@@ -106,8 +135,13 @@ void pool_backward_fast(PoolKind kind, const PoolGeometry& g, const float* input
           argmax_taps(in_b, window, channels, best.data(), best_tap.data());
           // Each tap's pixel takes the gradient of the channels it won: one
           // contiguous pass per tap instead of a scatter.
-          for (std::int32_t t = 0; t < std::int32_t(window.size()); ++t)
-            add_where_won(dx_b + window[t] * channels, dy, best_tap.data(), t, channels);
+          for (std::int32_t t = 0; t < std::int32_t(window.size()); ++t) {
+            float* dx = dx_b + window[t] * channels;
+            if (tiled)
+              store_where_won(dx, dy, best_tap.data(), t, channels);
+            else
+              add_where_won(dx, dy, best_tap.data(), t, channels);
+          }
         } else {
           const float count =
               float((r[0].hi - r[0].lo) * (r[1].hi - r[1].lo) * (r[2].hi - r[2].lo));

@@ -4,6 +4,7 @@
 #include "compute.hpp"
 #include "conv_common.hpp"
 #include "families.hpp"
+#include "kernels/activation.hpp"
 
 namespace stride::layers {
 
@@ -105,12 +106,22 @@ class Conv : public Layer {
  public:
   Tensor backward(const Tape& tape, const Tensor& output_grad, std::vector<Tensor>& weight_grads,
                   ComputePath path) const override {
-    const Tensor dz = activation_grad(activation_, tape, output_grad, path);
+    float* bias_grad = use_bias_ ? weight_grads.at(1).data() : nullptr;
+    Tensor dz;
+    if (bias_grad && activation_ == "relu" && !channels_first_ && path == ComputePath::kFast) {
+      // The bias gradient sums dz: one pass over the output gradient, not two.
+      dz = Tensor::uninitialized(output_grad.shape());  // overwritten
+      kernels::relu_backward_channel_sums(tape.output.data(), output_grad.data(), dz.data(),
+                                          dz.size() / filters_, filters_, bias_grad);
+      bias_grad = nullptr;
+    } else {
+      dz = activation_grad(activation_, tape, output_grad, path);
+    }
     return in_channels_last(
         tape.input, dz, channels_first_, [&](const Tensor& x, const Tensor& dy) {
-          return convolve_backward(
-              x, dy, window_, groups_, weight("kernel").data(), weight_grads.at(0).data(),
-              use_bias_ ? weight_grads.at(1).data() : nullptr, path, tape.input_grad_needed);
+          return convolve_backward(x, dy, window_, groups_, weight("kernel").data(),
+                                   weight_grads.at(0).data(), bias_grad, path,
+                                   tape.input_grad_needed);
         });
   }
 

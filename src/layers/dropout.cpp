@@ -1,5 +1,7 @@
 // Dropout, SpatialDropout1D/2D/3D (reference §2.5, §7.5): the identity on
 // shapes, no weights. The spatial variants take inputs of exactly rank 3/4/5.
+#include "kernels/dropout.hpp"
+
 #include <fmt/format.h>
 
 #include "compute.hpp"
@@ -58,16 +60,17 @@ class Dropout : public Layer {
   // Inference is the identity; training is inverted dropout (reference
   // §7.5): kept values scaled by 1 / (1 - rate), one draw per element of the
   // noise shape, broadcast over the rest. The mask (0 or the scale) is kept
-  // for backward.
+  // for backward. One value from the generator keys the whole mask, whose
+  // draws are then independent of each other (kernels::dropout_mask).
   Tensor forward(const Tensor& input, const CallOptions& options) const override {
     if (!options.training || rate_ == 0.0) {
       if (options.tape) options.tape->saved.push_back(Tensor());  // identity
       return input;
     }
     if (!options.random) fail("training-mode dropout needs a random generator");
-    Tensor mask(noise_shape(input.shape()));
+    Tensor mask = Tensor::uninitialized(noise_shape(input.shape()));  // overwritten
     const float scale = rate_ >= 1.0 ? 0.0f : float(1.0 / (1.0 - rate_));
-    for (float& m : mask) m = options.random->uniform() >= rate_ ? scale : 0.0f;
+    kernels::dropout_mask(options.random->next(), rate_, scale, mask.data(), mask.size());
     Tensor output = Tensor::uninitialized(input.shape());  // overwritten
     for_each_broadcast(input.shape(), mask.shape(),
                        [&](Dim i, Dim j) { output[i] = input[i] * mask[j]; });

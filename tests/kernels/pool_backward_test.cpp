@@ -191,5 +191,42 @@ TEST(PoolBackwardKernel, FastAverageAgreesWithReferenceOnRandomConfigurations) {
   expect_fast_agrees(PoolKind::kAverage, 65, 120, false);
 }
 
+// Windows that tile the input (stride = window, no gaps: 26 -> 13 as in the
+// MNIST convnet, and SAME's clipped last window, 5 -> 3 with pad_before 0)
+// take a path that stores each pixel's gradient once and never zeroes dx
+// first; dx starts as NaN, so a pixel it missed shows. 11 -> 5 leaves the
+// last row unread and must still come out zero.
+TEST(PoolBackwardKernel, FastMaxAgreesWithReferenceWhereWindowsTileTheInput) {
+  struct Tiling {
+    Spatial input, output, window;
+    Dim channels;
+  };
+  const Tiling cases[] = {
+      {{1, 26, 26}, {1, 13, 13}, {1, 2, 2}, 32}, {{1, 5, 5}, {1, 3, 3}, {1, 2, 2}, 5},
+      {{1, 11, 11}, {1, 5, 5}, {1, 2, 2}, 64},   {{1, 9, 7}, {1, 3, 3}, {1, 3, 3}, 3},
+      {{4, 6, 2}, {2, 2, 1}, {2, 3, 2}, 7},      {{1, 1, 10}, {1, 1, 4}, {1, 1, 3}, 9},
+  };
+  test::Rng rng(66);
+  for (const Tiling& t : cases) {
+    for (bool ties : {false, true}) {
+      PoolGeometry g;
+      g.batch = 3;
+      g.input = t.input;
+      g.output = t.output;
+      g.window = t.window;
+      g.strides = t.window;
+      g.channels = t.channels;
+      std::vector<float> input = rng.floats(g.batch * volume(g.input) * g.channels);
+      if (ties)
+        for (float& x : input) x = float(rng.in(-1, 1));
+      const std::vector<float> dy = rng.floats(g.batch * volume(g.output) * g.channels);
+      EXPECT_TRUE(agree(input_grad(KernelPath::kFast, PoolKind::kMax, g, input, dy),
+                        input_grad(KernelPath::kReference, PoolKind::kMax, g, input, dy)))
+          << test::spatial_text(g.input) << " -> " << test::spatial_text(g.output)
+          << (ties ? " with ties" : "");
+    }
+  }
+}
+
 }  // namespace
 }  // namespace stride::kernels

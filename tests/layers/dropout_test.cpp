@@ -1,6 +1,13 @@
 // Dropout and SpatialDropout1D/2D/3D: output shape = input shape, 0 params
 // (reference §2.5); rate in [0, 1] with Keras 3's message (§5.2); the spatial
-// variants take exactly rank 3/4/5.
+// variants take exactly rank 3/4/5. In training: inverted dropout with the
+// kept fraction, scale and independence of the draws checked statistically,
+// whole feature maps for the spatial variants, and masks that do not depend
+// on the thread count.
+#include <cmath>
+
+#include "kernels/kernel_test_util.hpp"
+#include "stride/random.hpp"
 #include "test_util.hpp"
 
 namespace stride {
@@ -125,6 +132,101 @@ TEST(DropoutTest, SpatialVariantsRequireTheirExactRank) {
   };
   for (const RankCase& c : cases)
     EXPECT_EQ(error_of([&] { built(c.cls, {0.5}, Json::object(), c.input); }), c.message);
+}
+
+// One training-mode call of `layer` on x with the generator seeded `seed`;
+// also returns dL/dx for dL/dy = dy through the tape.
+struct DropoutRun {
+  Tensor output, input_grad;
+};
+DropoutRun run_training(const Layer& layer, const Tensor& x, const Tensor& dy, std::uint64_t seed) {
+  Random random(seed);
+  Tape tape;
+  DropoutRun run;
+  run.output = layer.call(x, {.training = true, .random = &random, .tape = &tape});
+  std::vector<Tensor> no_weights;
+  run.input_grad = layer.backward(tape, dy, no_weights, ComputePath::kFast);
+  return run;
+}
+
+Tensor filled(const Shape& shape, float (*value)(Dim)) {
+  Tensor t(shape);
+  for (Dim i = 0; i < t.size(); ++i) t[i] = value(i);
+  return t;
+}
+
+TEST(DropoutTest, TrainingKeepsOneMinusRateScaledAndDrawsEachElementIndependently) {
+  constexpr Dim n = 200001;  // odd: the last element has half a 64-bit draw
+  for (double rate : {0.5, 0.3, 0.9}) {
+    auto layer = built("Dropout", {rate}, Json::object(), {kNone, n});
+    const Tensor x = filled({1, n}, [](Dim i) { return 1.0f + float(i % 7); });
+    const Tensor dy = filled({1, n}, [](Dim i) { return float(i % 5) - 2.5f; });
+    const DropoutRun run = run_training(*layer, x, dy, 11);
+    const float scale = float(1.0 / (1.0 - rate));
+    Dim dropped = 0, both_dropped = 0, dropped_after_kept = 0, kept_before = 0;
+    for (Dim i = 0; i < n; ++i) {
+      const bool drop = run.output[i] == 0.0f;
+      dropped += drop;
+      // Kept values are x * 1/(1 - rate); dL/dx follows the same mask.
+      EXPECT_EQ(run.output[i], drop ? 0.0f : x[i] * scale) << i;
+      ASSERT_EQ(run.input_grad[i], drop ? 0.0f : dy[i] * scale) << i;
+      if (i % 2 == 1) both_dropped += drop && run.output[i - 1] == 0.0f;  // one 64-bit draw
+      if (i > 0 && run.output[i - 1] != 0.0f) {  // neighbours in different draws too
+        ++kept_before;
+        dropped_after_kept += drop;
+      }
+    }
+    // Binomial counts: within 5 standard deviations of their expectation.
+    const auto near = [](double count, double trials, double p) {
+      return std::abs(count - trials * p) < 5.0 * std::sqrt(trials * p * (1.0 - p));
+    };
+    EXPECT_TRUE(near(double(dropped), double(n), rate)) << rate << ": " << dropped;
+    EXPECT_TRUE(near(double(both_dropped), double(n / 2), rate * rate))
+        << rate << ": " << both_dropped;
+    EXPECT_TRUE(near(double(dropped_after_kept), double(kept_before), rate))
+        << rate << ": " << dropped_after_kept << " of " << kept_before;
+  }
+}
+
+TEST(DropoutTest, TrainingMasksDependOnTheSeedAndNotOnTheThreadCount) {
+  auto layer = built("Dropout", {0.5}, Json::object(), {kNone, 300, 101});
+  const Tensor x = filled({3, 300, 101}, [](Dim i) { return float(i % 13) + 1.0f; });
+  const auto outputs = kernels::test::results_for_thread_counts(
+      [&] { return run_training(*layer, x, x, 5).output.values(); });
+  EXPECT_EQ(outputs[0], outputs[1]);
+  EXPECT_EQ(outputs[0], outputs[2]);
+  const std::vector<float> other_seed = run_training(*layer, x, x, 6).output.values();
+  Dim differ = 0;
+  for (std::size_t i = 0; i < other_seed.size(); ++i) differ += other_seed[i] != outputs[0][i];
+  EXPECT_GT(differ, Dim(other_seed.size()) / 3);  // about half
+}
+
+TEST(DropoutTest, TrainingWithRateOneDropsEverythingAndRateZeroNothing) {
+  const Tensor x = filled({2, 50}, [](Dim i) { return float(i) + 1.0f; });
+  EXPECT_EQ(
+      run_training(*built("Dropout", {1.0}, Json::object(), {kNone, 50}), x, x, 3).output.values(),
+      std::vector<float>(100, 0.0f));
+  EXPECT_EQ(
+      run_training(*built("Dropout", {0.0}, Json::object(), {kNone, 50}), x, x, 3).output.values(),
+      x.values());
+}
+
+TEST(DropoutTest, SpatialDropoutDropsWholeFeatureMaps) {
+  // channels_last (batch, h, w, c): one draw per (sample, channel).
+  auto layer = built("SpatialDropout2D", {0.5}, Json::object(), {kNone, 4, 5, 64});
+  const Tensor x = filled({3, 4, 5, 64}, [](Dim) { return 1.0f; });
+  const DropoutRun run = run_training(*layer, x, x, 9);
+  Dim dropped_maps = 0;
+  for (Dim b = 0; b < 3; ++b) {
+    for (Dim c = 0; c < 64; ++c) {
+      const float first = run.output[b * 4 * 5 * 64 + c];
+      EXPECT_TRUE(first == 0.0f || first == 2.0f) << first;
+      dropped_maps += first == 0.0f;
+      for (Dim p = 1; p < 4 * 5; ++p) ASSERT_EQ(run.output[(b * 4 * 5 + p) * 64 + c], first);
+    }
+  }
+  EXPECT_GT(dropped_maps, 50);  // of 192, about 96
+  EXPECT_LT(dropped_maps, 142);
 }
 
 }  // namespace

@@ -93,6 +93,7 @@ TEST_P(GradientCheck, MatchesCentralDifferences) {
 
 const GradCase kCases[] = {
     {"Conv2D(3, 3, padding='same', activation='tanh')", {5, 6, 2}},
+    {"Conv2D(4, 3, activation='relu')", {5, 6, 3}},
     {"Conv2D(4, 2, strides=2, groups=2)", {5, 5, 4}},
     {"Conv2D(3, 3, dilation_rate=2, data_format='channels_first')", {2, 7, 6}},
     {"Conv1D(3, 2, strides=2, padding='causal')", {7, 2}},
