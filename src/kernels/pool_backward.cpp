@@ -54,9 +54,12 @@ void argmax_taps(const float* in_b, const std::vector<Dim>& window, Dim channels
   }
 }
 
-// dx[c] += dy[c] for the channels whose window maximum is at tap t.
-void add_where_won(float* dx, const float* dy, const std::int32_t* best_tap, std::int32_t t,
-                   Dim channels) {
+// dL/dx of pixel dx from one window: dy[c] for the channels whose maximum is
+// at tap t, 0 for the others. Added to dx where other windows may share the
+// pixel; stored where the window is the pixel's only one.
+template <bool kAdd>
+void route_to_winners(float* dx, const float* dy, const std::int32_t* best_tap, std::int32_t t,
+                      Dim channels) {
   Dim c = 0;
 #if defined(__SSE2__)
   const __m128i tap = _mm_set1_epi32(t);
@@ -64,27 +67,13 @@ void add_where_won(float* dx, const float* dy, const std::int32_t* best_tap, std
     const __m128i won =
         _mm_cmpeq_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(best_tap + c)), tap);
     const __m128 share = _mm_and_ps(_mm_castsi128_ps(won), _mm_loadu_ps(dy + c));
-    _mm_storeu_ps(dx + c, _mm_add_ps(_mm_loadu_ps(dx + c), share));
+    _mm_storeu_ps(dx + c, kAdd ? _mm_add_ps(_mm_loadu_ps(dx + c), share) : share);
   }
 #endif
-  for (; c < channels; ++c)
-    if (best_tap[c] == t) dx[c] += dy[c];
-}
-
-// dx[c] = dy[c] for the channels whose window maximum is at tap t, else 0:
-// the whole gradient of a pixel that no other window reads.
-void store_where_won(float* dx, const float* dy, const std::int32_t* best_tap, std::int32_t t,
-                     Dim channels) {
-  Dim c = 0;
-#if defined(__SSE2__)
-  const __m128i tap = _mm_set1_epi32(t);
-  for (; c + 4 <= channels; c += 4) {
-    const __m128i won =
-        _mm_cmpeq_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(best_tap + c)), tap);
-    _mm_storeu_ps(dx + c, _mm_and_ps(_mm_castsi128_ps(won), _mm_loadu_ps(dy + c)));
+  for (; c < channels; ++c) {
+    const float share = best_tap[c] == t ? dy[c] : 0.0f;
+    dx[c] = kAdd ? dx[c] + share : share;
   }
-#endif
-  for (; c < channels; ++c) dx[c] = best_tap[c] == t ? dy[c] : 0.0f;
 }
 
 // Whether every input pixel lies in exactly one window (windows that neither
@@ -138,9 +127,9 @@ void pool_backward_fast(PoolKind kind, const PoolGeometry& g, const float* input
           for (std::int32_t t = 0; t < std::int32_t(window.size()); ++t) {
             float* dx = dx_b + window[t] * channels;
             if (tiled)
-              store_where_won(dx, dy, best_tap.data(), t, channels);
+              route_to_winners<false>(dx, dy, best_tap.data(), t, channels);
             else
-              add_where_won(dx, dy, best_tap.data(), t, channels);
+              route_to_winners<true>(dx, dy, best_tap.data(), t, channels);
           }
         } else {
           const float count =
