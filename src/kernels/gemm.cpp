@@ -9,6 +9,7 @@
 #include "kernels/gemm.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <vector>
 
 #include "kernels/gemm_micro.hpp"
@@ -130,6 +131,107 @@ void macro_kernel(const MicroKernel& micro, Dim mc, Dim nc, Dim kc, const float*
   }
 }
 
+// At most this many rows of C go through gemm_few_rows, in blocks of this
+// many columns.
+constexpr Dim kFewRows = 4;
+constexpr Dim kFewRowsColumns = 64;
+
+// Four floats as one value (GCC and Clang vector extension): SSE on any
+// x86-64, NEON on ARM. The auto-vectorizer left few_rows_chunk scalar.
+typedef float Floats4 __attribute__((vector_size(16)));
+
+Floats4 load4(const float* p) {
+  Floats4 v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+// chunk[i][j] = sum over p in [p0, p1) of op(A)[i, p] * B[p, j] for the
+// first `width` (<= kFewRowsColumns) columns of a B that is not transposed.
+// Rows of B are contiguous: each is read once, as groups of 8 columns whose
+// M rows of sums stay in registers.
+template <Dim M>
+void few_rows_chunk(Transpose ta, Dim p0, Dim p1, const float* a, Dim lda, const float* b, Dim ldb,
+                    Dim width, float (*chunk)[kFewRowsColumns]) {
+  Dim j0 = 0;
+  for (; j0 + 8 <= width; j0 += 8) {
+    Floats4 low[M] = {}, high[M] = {};
+    for (Dim p = p0; p < p1; ++p) {
+      const Floats4 b_low = load4(b + p * ldb + j0), b_high = load4(b + p * ldb + j0 + 4);
+      for (Dim i = 0; i < M; ++i) {
+        const float a_ip = element(a, lda, ta, i, p);
+        low[i] += a_ip * b_low;
+        high[i] += a_ip * b_high;
+      }
+    }
+    for (Dim i = 0; i < M; ++i) {
+      std::memcpy(chunk[i] + j0, &low[i], sizeof low[i]);
+      std::memcpy(chunk[i] + j0 + 4, &high[i], sizeof high[i]);
+    }
+  }
+  if (j0 == width) return;
+  float tail[M][8] = {};  // the last width - j0 < 8 columns
+  for (Dim p = p0; p < p1; ++p) {
+    const float* b_row = b + p * ldb + j0;
+    for (Dim i = 0; i < M; ++i) {
+      const float a_ip = element(a, lda, ta, i, p);
+      for (Dim l = 0; l < width - j0; ++l) tail[i][l] += a_ip * b_row[l];
+    }
+  }
+  for (Dim i = 0; i < M; ++i) std::copy(tail[i], tail[i] + (width - j0), chunk[i] + j0);
+}
+
+using FewRowsChunk = void (*)(Transpose, Dim, Dim, const float*, Dim, const float*, Dim, Dim,
+                              float (*)[kFewRowsColumns]);
+constexpr FewRowsChunk kFewRowsChunks[kFewRows] = {few_rows_chunk<1>, few_rows_chunk<2>,
+                                                   few_rows_chunk<3>, few_rows_chunk<4>};
+
+// C[m, n] (+)= op(A) op(B) for m <= kFewRows (a Dense layer on one image):
+// packing B into zero-padded panels for tiles mostly made of padding cost
+// more than the products themselves (a fifth of a batch-1 MNIST inference).
+// As in gemm_blocked, k is summed in chunks of kKc whose sums are added to C
+// (one running float sum over thousands of terms drifts by ~1e-5). Each
+// block of columns is one task, so the result does not depend on the thread
+// count.
+void gemm_few_rows(Transpose ta, Transpose tb, Dim m, Dim n, Dim k, const float* a, Dim lda,
+                   const float* b, Dim ldb, float* c, Dim ldc, bool accumulate) {
+  const Dim blocks = (n + kFewRowsColumns - 1) / kFewRowsColumns;
+  const bool parallel = m * n * k >= kParallelFlops;
+  parallel_for(blocks, parallel ? 1 : blocks, [&](Dim first, Dim last) {
+    float sums[kFewRows][kFewRowsColumns], chunk[kFewRows][kFewRowsColumns];
+    for (Dim block = first; block < last; ++block) {
+      const Dim j0 = block * kFewRowsColumns, width = std::min(kFewRowsColumns, n - j0);
+      for (Dim i = 0; i < m; ++i)
+        for (Dim j = 0; j < width; ++j) sums[i][j] = accumulate ? c[i * ldc + j0 + j] : 0.0f;
+      for (Dim p0 = 0; p0 < k; p0 += kKc) {
+        const Dim p1 = std::min(k, p0 + kKc);
+        if (tb == Transpose::kNo) {
+          kFewRowsChunks[m - 1](ta, p0, p1, a, lda, b + j0, ldb, width, chunk);
+        } else {
+          // Column j of op(B) is row j of B: a dot product, in 8 partial
+          // sums so that it vectorizes.
+          for (Dim i = 0; i < m; ++i) std::fill(chunk[i], chunk[i] + width, 0.0f);
+          for (Dim j = 0; j < width; ++j) {
+            const float* b_col = b + (j0 + j) * ldb;
+            for (Dim i = 0; i < m; ++i) {
+              float partial[8] = {};
+              Dim p = p0;
+              for (; p + 8 <= p1; p += 8)
+                for (Dim l = 0; l < 8; ++l)
+                  partial[l] += element(a, lda, ta, i, p + l) * b_col[p + l];
+              for (; p < p1; ++p) chunk[i][j] += element(a, lda, ta, i, p) * b_col[p];
+              for (float x : partial) chunk[i][j] += x;
+            }
+          }
+        }
+        for (Dim i = 0; i < m; ++i)
+          for (Dim j = 0; j < width; ++j) sums[i][j] += chunk[i][j];
+      }
+      for (Dim i = 0; i < m; ++i) std::copy(sums[i], sums[i] + width, c + i * ldc + j0);
+    }
+  });
+}
+
 }  // namespace
 
 void gemm_blocked(const MicroKernel& micro, Transpose ta, Transpose tb, Dim m, Dim n, Dim k,
@@ -188,6 +290,8 @@ void gemm(KernelPath path, Transpose ta, Transpose tb, Dim m, Dim n, Dim k, cons
           const float* b, Dim ldb, float* c, Dim ldc, bool accumulate) {
   if (path == KernelPath::kReference) {
     detail::gemm_reference(ta, tb, m, n, k, a, lda, b, ldb, c, ldc, accumulate);
+  } else if (m <= detail::kFewRows && m > 0 && n > 0 && k > 0) {
+    detail::gemm_few_rows(ta, tb, m, n, k, a, lda, b, ldb, c, ldc, accumulate);
   } else {
     detail::gemm_blocked(detail::best_micro_kernel(), ta, tb, m, n, k, a, lda, b, ldb, c, ldc,
                          accumulate);

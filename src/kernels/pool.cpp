@@ -21,44 +21,57 @@ inline float max_of(float best, float x) {
   return beats(x, best) ? x : best;
 }
 
-// Output positions of all images are independent: shared out in pieces of
-// about kPiece values.
+// One output position's channels from the window rd x rh x rw (clipped to
+// the input). (Holding 16 channels' maxima in a local array across the taps
+// instead was 10% slower at batch 1: GCC left it scalar.)
+void pool_position(PoolKind kind, const Spatial& in, Dim channels, const float* in_b, Range rd,
+                   Range rh, Range rw, float* y) {
+  std::fill(y, y + channels, kind == PoolKind::kMax ? kMinusInfinity : 0.0f);
+  for (Dim id = rd.lo; id < rd.hi; ++id) {
+    for (Dim ih = rh.lo; ih < rh.hi; ++ih) {
+      for (Dim iw = rw.lo; iw < rw.hi; ++iw) {
+        const float* x = in_b + grid_index(in, id, ih, iw) * channels;
+        if (kind == PoolKind::kMax) {
+          for (Dim c = 0; c < channels; ++c) y[c] = max_of(y[c], x[c]);
+        } else {
+          for (Dim c = 0; c < channels; ++c) y[c] += x[c];
+        }
+      }
+    }
+  }
+  // An empty window (impossible for valid and SAME geometry) averages to 0.
+  if (kind == PoolKind::kAverage && rd.hi > rd.lo && rh.hi > rh.lo && rw.hi > rw.lo) {
+    const float divisor = float((rd.hi - rd.lo) * (rh.hi - rh.lo) * (rw.hi - rw.lo));
+    for (Dim c = 0; c < channels; ++c) y[c] /= divisor;
+  }
+}
+
+// Output positions of all images are independent: shared out as rows of
+// positions (image, depth, height), about kPiece values at a time. Depth and
+// height are clipped once per row and no position needs a division (at
+// batch 1, dividing out each position's coordinates took a third of the
+// pooling time).
 constexpr Dim kPiece = 1 << 14;
 
 void pool_fast(PoolKind kind, const PoolGeometry& g, const float* input, float* output) {
   const Dim channels = g.channels;
   const Spatial &in = g.input, &out = g.output;
-  const Dim positions = volume(out);
-  parallel_for(g.batch * positions, std::max<Dim>(1, kPiece / channels), [&](Dim first, Dim last) {
-    for (Dim p = first; p < last; ++p) {
-      const float* in_b = input + (p / positions) * volume(in) * channels;
-      float* y = output + p * channels;
-      const Spatial op = grid_position(out, p % positions);
-      Range r[3];
-      for (int axis = 0; axis < 3; ++axis) {
-        r[axis] = clip(op[axis], g.strides[axis], g.pad_before[axis], g.window[axis], in[axis]);
-      }
-      std::fill(y, y + channels, kind == PoolKind::kMax ? kMinusInfinity : 0.0f);
-      Dim count = 0;
-      for (Dim id = r[0].lo; id < r[0].hi; ++id) {
-        for (Dim ih = r[1].lo; ih < r[1].hi; ++ih) {
-          for (Dim iw = r[2].lo; iw < r[2].hi; ++iw, ++count) {
-            const float* x = in_b + grid_index(in, id, ih, iw) * channels;
-            if (kind == PoolKind::kMax) {
-              for (Dim c = 0; c < channels; ++c) y[c] = max_of(y[c], x[c]);
-            } else {
-              for (Dim c = 0; c < channels; ++c) y[c] += x[c];
-            }
-          }
-        }
-      }
-      // An empty window (impossible for valid and SAME geometry) averages to 0.
-      if (kind == PoolKind::kAverage && count > 0) {
-        const float divisor = float(count);
-        for (Dim c = 0; c < channels; ++c) y[c] /= divisor;
-      }
-    }
-  });
+  const Dim row_values = out[2] * channels;
+  const auto window_range = [&](int axis, Dim o) {
+    return clip(o, g.strides[axis], g.pad_before[axis], g.window[axis], in[axis]);
+  };
+  parallel_for(g.batch * out[0] * out[1], std::max<Dim>(1, kPiece / std::max<Dim>(1, row_values)),
+               [&](Dim first, Dim last) {
+                 for (Dim row = first; row < last; ++row) {
+                   const Dim b = row / (out[0] * out[1]);
+                   const Range rd = window_range(0, row / out[1] % out[0]),
+                               rh = window_range(1, row % out[1]);
+                   const float* in_b = input + b * volume(in) * channels;
+                   float* y = output + row * row_values;
+                   for (Dim ow = 0; ow < out[2]; ++ow, y += channels)
+                     pool_position(kind, in, channels, in_b, rd, rh, window_range(2, ow), y);
+                 }
+               });
 }
 
 }  // namespace

@@ -148,5 +148,38 @@ TEST(GemmTransposeKernel, FastAgreesAcrossBlockBoundaries) {
   }
 }
 
+// Up to four rows (a Dense layer on one image) skip the packed panels: the
+// column blocks of 64, the 8-wide partial dot products of a transposed B and
+// their remainders, and a product big enough to be shared between threads.
+TEST(GemmTransposeKernel, FewRowsAgreeWithReference) {
+  test::Rng rng(74);
+  for (Transpose ta : kBoth) {
+    for (Transpose tb : kBoth) {
+      for (Dim m : {1, 2, 4}) {
+        for (Dim n : {1, 10, 64, 65, 130}) {
+          for (Dim k : {1, 7, 8, 17, 1600})
+            expect_random_product_agrees(rng, ta, tb, m, n, k, nullptr);
+        }
+      }
+    }
+  }
+}
+
+TEST(GemmTransposeKernel, FewRowsAreTheSameForEveryThreadCount) {
+  test::Rng rng(75);
+  const Dim m = 3, n = 300, k = 1000;  // 900,000 multiply-adds: parallel
+  const std::vector<float> a = rng.floats(m * k), b = rng.floats(n * k);
+  for (Transpose tb : kBoth) {
+    const auto results = test::results_for_thread_counts([&] {
+      std::vector<float> c(m * n);
+      gemm(KernelPath::kFast, Transpose::kNo, tb, m, n, k, a.data(), k, b.data(),
+           tb == Transpose::kNo ? n : k, c.data(), n, false);
+      return c;
+    });
+    EXPECT_EQ(results[0], results[1]) << name(tb);
+    EXPECT_EQ(results[0], results[2]) << name(tb);
+  }
+}
+
 }  // namespace
 }  // namespace stride::kernels
