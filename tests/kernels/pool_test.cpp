@@ -107,6 +107,27 @@ TEST(PoolKernel, ValidStrideTwoWithTwoChannels) {
   }
 }
 
+// NaN never wins a max (x > best is false), so a window's NaNs are skipped
+// and an all-NaN window gives -inf; on both paths, in every channel block.
+TEST(PoolKernel, MaxSkipsNaNOnBothPaths) {
+  PoolGeometry g;
+  g.channels = 21;  // a block of 16, one of 4, one channel alone
+  g.input = {1, 1, 4};
+  g.output = {1, 1, 1};
+  g.window = {1, 1, 4};
+  g.strides = {1, 1, 4};
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  std::vector<float> input;
+  for (float tap : {nan, 1.0f, nan, 0.5f}) input.insert(input.end(), g.channels, tap);
+  input[20] = input[20 + 21] = input[20 + 42] = input[20 + 63] = nan;  // channel 20: all NaN
+  for (KernelPath path : kBothPaths) {
+    SCOPED_TRACE(path_name(path));
+    std::vector<float> expected(g.channels, 1.0f);
+    expected[20] = -std::numeric_limits<float>::infinity();
+    EXPECT_EQ(run_pool(path, PoolKind::kMax, g, input), expected);
+  }
+}
+
 TEST(PoolKernel, RejectsAZeroStride) {
   PoolGeometry g;
   g.strides = {1, 0, 1};
@@ -120,7 +141,10 @@ PoolGeometry random_geometry(test::Rng& rng) {
   const ConvGeometry c = test::random_conv_geometry(rng, /*dilated=*/false);
   PoolGeometry g;
   g.batch = c.batch;
-  g.channels = rng.in(1, 5);
+  // Up to 5 channels, and counts that take the fast path's blocks of 16 and 4
+  // channels held in registers, with and without a remainder.
+  constexpr Dim kChannels[] = {1, 2, 3, 4, 5, 16, 23, 36};
+  g.channels = kChannels[rng.in(0, std::size(kChannels) - 1)];
   g.input = c.input;
   g.output = c.output;
   g.window = c.kernel;
