@@ -7,9 +7,9 @@
 // pixel look. Bias and relu are applied in registers before the one store.
 //
 // Every output element is one sum over the kernel rows in order, whichever
-// thread computes it: the same bits for every thread count. This file alone
-// is compiled with -mavx2 -mfma (CMakeLists.txt); conv.cpp calls it only
-// where the CPU has both.
+// thread computes it: the same bits for every thread count. The functions
+// using AVX2 and FMA are marked STRIDE_TARGET_AVX2_FMA (internal.hpp);
+// conv.cpp calls this file only where the CPU has both.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -81,15 +81,15 @@ struct Step {
 // (NV == 1) the last f_count - f0 < 8 (masked loads and stores). kClean
 // tiles skip the padding checks.
 template <int NV, bool kTail, bool kClean>
-void run_tile(const ConvPlan& p, const TilePixels& t, const Step& step, const float* input,
-              const float* kernel, const float* bias, bool relu, const float* zeros,
-              float* output) {
+STRIDE_TARGET_AVX2_FMA void run_tile(const ConvPlan& p, const TilePixels& t, const Step& step,
+                                     const float* input, const float* kernel, const float* bias,
+                                     bool relu, const float* zeros, float* output) {
   static_assert(!kTail || NV == 1);
   const ConvGeometry& g = p.g;
   const Dim c_count = g.in_channels, f_count = g.out_channels, f0 = step.f0;
   const __m256i lanes = _mm256_cmpgt_epi32(_mm256_set1_epi32(int(f_count - f0)),
                                            _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-  const auto load = [&](const float* from) __attribute__((always_inline)) {
+  const auto load = [&](const float* from) __attribute__((always_inline)) STRIDE_TARGET_AVX2_FMA {
     return kTail ? _mm256_maskload_ps(from, lanes) : _mm256_loadu_ps(from);
   };
   float* y[kTilePixels];

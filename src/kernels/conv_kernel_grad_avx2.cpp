@@ -10,9 +10,9 @@
 // each summed by a tile in pixel order and added to its group's copy of dK
 // (chunks in order), the groups' copies added in order at the end. Threads
 // share out (group, tiles) items, never part of one sum, so every element is
-// the same for every thread count and tile shape. This file alone is compiled
-// with -mavx2 -mfma (CMakeLists.txt); conv_backward.cpp calls it only where
-// the CPU has both.
+// the same for every thread count and tile shape. The functions using
+// AVX2 and FMA are marked STRIDE_TARGET_AVX2_FMA (internal.hpp);
+// conv_backward.cpp calls this file only where the CPU has both.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -33,14 +33,15 @@ constexpr Dim kPixelGroups = 4;    // partial sums over the pixels, added at the
 // [f0, f0 + 8*NV) of the kernel gradient; with kTail (NV == 1), to the last
 // f_count - f0 < 8 filters only (masked loads and stores).
 template <int MR, int NV, bool kTail>
-void tile_chunk(const ConvPlan& p, const float* input, const float* output_grad, Dim row0, Dim f0,
-                Dim first, Dim last, float* kernel_grad) {
+STRIDE_TARGET_AVX2_FMA void tile_chunk(const ConvPlan& p, const float* input,
+                                       const float* output_grad, Dim row0, Dim f0, Dim first,
+                                       Dim last, float* kernel_grad) {
   static_assert(!kTail || NV == 1);
   const ConvGeometry& g = p.g;
   const Dim c_count = g.in_channels, f_count = g.out_channels;
   const __m256i lanes = _mm256_cmpgt_epi32(_mm256_set1_epi32(int(f_count - f0)),
                                            _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-  const auto load = [&](const float* from) __attribute__((always_inline)) {
+  const auto load = [&](const float* from) __attribute__((always_inline)) STRIDE_TARGET_AVX2_FMA {
     return kTail ? _mm256_maskload_ps(from, lanes) : _mm256_loadu_ps(from);
   };
   const Dim ow_count = g.output[2], x_step = g.strides[2] * c_count;
@@ -58,7 +59,7 @@ void tile_chunk(const ConvPlan& p, const float* input, const float* output_grad,
   // One pixel: its window's corner at input index `corner` in floats (may
   // be negative on the border), row i's tap read where tap_inside(i).
   const auto add_pixel = [&](const float* dy, Dim corner, auto tap_inside)
-      __attribute__((always_inline)) {
+      __attribute__((always_inline)) STRIDE_TARGET_AVX2_FMA {
     __m256 y[NV];
 #pragma GCC unroll 8
     for (int v = 0; v < NV; ++v) y[v] = load(dy + v * kLanes);
@@ -76,7 +77,8 @@ void tile_chunk(const ConvPlan& p, const float* input, const float* output_grad,
     const ConvLine& line = p.lines[l];
     const float* dy = output_grad + l * ow_count * f_count + f0;
     // Border pixels check each tap against the input's extent.
-    const auto add_border_pixel = [&](Dim ow) __attribute__((always_inline)) {
+    const auto add_border_pixel = [&](Dim ow) __attribute__((always_inline))
+    STRIDE_TARGET_AVX2_FMA {
       add_pixel(dy + ow * f_count, line.corner + ow * x_step,
                 [&](int i) { return p.tap_inside(line, ow, row0 + i); });
     };

@@ -94,6 +94,12 @@ bool direct_kernels();
 bool conv_forward_direct(const ConvGeometry& g, const float* input, const float* kernel,
                          const float* bias, float* output, bool relu);
 #ifdef STRIDE_X86_KERNELS
+// The AVX2 kernels' functions carry this attribute instead of their files
+// being compiled with -mavx2: with a per-file flag, the inline functions the
+// headers define (std::vector's members, volume(), ...) were emitted with
+// AVX2 in unoptimized builds, and the linker could pick those copies for
+// every caller, on CPUs without AVX2 too.
+#define STRIDE_TARGET_AVX2_FMA __attribute__((target("avx2,fma")))
 bool conv_forward_avx2(const ConvGeometry& g, const float* input, const float* kernel,
                        const float* bias, float* output,
                        bool relu);  // only where cpu_has_avx2_fma()
