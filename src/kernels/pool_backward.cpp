@@ -22,58 +22,80 @@ namespace {
 
 constexpr float kMinusInfinity = -std::numeric_limits<float>::infinity();
 
-// Per channel, the first window tap holding the largest value (ties and
-// NaNs as the forward's beats(): a later tap wins only when strictly
-// greater). SSE2 compares and blends four channels at once; GCC does not
-// if-convert the scalar loop.
-void argmax_taps(const float* in_b, const std::vector<Dim>& window, Dim channels, float* best,
-                 std::int32_t* best_tap) {
-  std::fill(best, best + channels, kMinusInfinity);
-  std::fill(best_tap, best_tap + channels, 0);
-  for (std::int32_t t = 0; t < std::int32_t(window.size()); ++t) {
-    const float* x = in_b + window[t] * channels;
-    Dim c = 0;
+// Max pooling's gradient for channels [c0, c0 + W) of one window rd x rh x rw
+// (clipped to the input): each channel's first tap holding its largest value
+// (beats(): a later tap wins only when strictly greater, so NaNs never win
+// and a window without a winner routes to its first tap, as the reference
+// does) gets dy, the window's other pixels 0. Added to dx where windows may
+// share pixels (kAdd), stored where each pixel has one window. W = 16 or 4
+// channels are held in SSE registers (value and tap) over the window; W = 1
+// is the scalar remainder.
+template <int W, bool kAdd>
+void route_max(const Spatial& in, Dim channels, const float* in_b, Range rd, Range rh, Range rw,
+               Dim c0, const float* dy, float* dx_b) {
+  const auto for_each_tap = [&](auto visit) {
+    std::int32_t t = 0;
+    for (Dim id = rd.lo; id < rd.hi; ++id)
+      for (Dim ih = rh.lo; ih < rh.hi; ++ih)
+        for (Dim iw = rw.lo; iw < rw.hi; ++iw, ++t)
+          visit(grid_index(in, id, ih, iw) * channels + c0, t);
+  };
 #if defined(__SSE2__)
-    const __m128i tap = _mm_set1_epi32(t);
-    for (; c + 4 <= channels; c += 4) {
-      const __m128 v = _mm_loadu_ps(x + c), b = _mm_loadu_ps(best + c);
-      const __m128 wins = _mm_cmpgt_ps(v, b);  // false for NaN, like beats()
-      _mm_storeu_ps(best + c, _mm_or_ps(_mm_and_ps(wins, v), _mm_andnot_ps(wins, b)));
-      const __m128i old_tap = _mm_loadu_si128(reinterpret_cast<const __m128i*>(best_tap + c));
-      const __m128i mask = _mm_castps_si128(wins);
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(best_tap + c),
-                       _mm_or_si128(_mm_and_si128(mask, tap), _mm_andnot_si128(mask, old_tap)));
-    }
-#endif
-    for (; c < channels; ++c) {
-      if (beats(x[c], best[c])) {
-        best[c] = x[c];
-        best_tap[c] = t;
+  if constexpr (W >= 4) {
+    constexpr int V = W / 4;
+    __m128 best[V];
+    __m128i best_tap[V];
+    for (int v = 0; v < V; ++v)
+      best[v] = _mm_set1_ps(kMinusInfinity), best_tap[v] = _mm_setzero_si128();
+    for_each_tap([&](Dim at, std::int32_t t) {
+      const __m128i tap = _mm_set1_epi32(t);
+      for (int v = 0; v < V; ++v) {
+        const __m128 x = _mm_loadu_ps(in_b + at + 4 * v);
+        const __m128 wins = _mm_cmpgt_ps(x, best[v]);  // false for NaN, like beats()
+        best[v] = _mm_or_ps(_mm_and_ps(wins, x), _mm_andnot_ps(wins, best[v]));
+        const __m128i won = _mm_castps_si128(wins);
+        best_tap[v] = _mm_or_si128(_mm_and_si128(won, tap), _mm_andnot_si128(won, best_tap[v]));
       }
-    }
+    });
+    for_each_tap([&](Dim at, std::int32_t t) {
+      const __m128i tap = _mm_set1_epi32(t);
+      for (int v = 0; v < V; ++v) {
+        const __m128 won = _mm_castsi128_ps(_mm_cmpeq_epi32(best_tap[v], tap));
+        const __m128 share = _mm_and_ps(won, _mm_loadu_ps(dy + c0 + 4 * v));
+        float* dx = dx_b + at + 4 * v;
+        _mm_storeu_ps(dx, kAdd ? _mm_add_ps(_mm_loadu_ps(dx), share) : share);
+      }
+    });
+    return;
+  }
+#endif
+  static_assert(W == 1 || W % 4 == 0);
+  for (Dim c = 0; c < W; ++c) {
+    float best = kMinusInfinity;
+    std::int32_t best_tap = 0;
+    for_each_tap([&](Dim at, std::int32_t t) {
+      if (beats(in_b[at + c], best)) best = in_b[at + c], best_tap = t;
+    });
+    for_each_tap([&](Dim at, std::int32_t t) {
+      const float share = t == best_tap ? dy[c0 + c] : 0.0f;
+      float& dx = dx_b[at + c];
+      dx = kAdd ? dx + share : share;
+    });
   }
 }
 
-// dL/dx of pixel dx from one window: dy[c] for the channels whose maximum is
-// at tap t, 0 for the others. Added to dx where other windows may share the
-// pixel; stored where the window is the pixel's only one.
+// All channels of one max window: blocks of 16 and 4, then one at a time.
 template <bool kAdd>
-void route_to_winners(float* dx, const float* dy, const std::int32_t* best_tap, std::int32_t t,
-                      Dim channels) {
-  Dim c = 0;
+void route_max_window(const Spatial& in, Dim channels, const float* in_b, Range rd, Range rh,
+                      Range rw, const float* dy, float* dx_b) {
+  Dim c0 = 0;
 #if defined(__SSE2__)
-  const __m128i tap = _mm_set1_epi32(t);
-  for (; c + 4 <= channels; c += 4) {
-    const __m128i won =
-        _mm_cmpeq_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(best_tap + c)), tap);
-    const __m128 share = _mm_and_ps(_mm_castsi128_ps(won), _mm_loadu_ps(dy + c));
-    _mm_storeu_ps(dx + c, kAdd ? _mm_add_ps(_mm_loadu_ps(dx + c), share) : share);
-  }
+  for (; c0 + 16 <= channels; c0 += 16)
+    route_max<16, kAdd>(in, channels, in_b, rd, rh, rw, c0, dy, dx_b);
+  for (; c0 + 4 <= channels; c0 += 4)
+    route_max<4, kAdd>(in, channels, in_b, rd, rh, rw, c0, dy, dx_b);
 #endif
-  for (; c < channels; ++c) {
-    const float share = best_tap[c] == t ? dy[c] : 0.0f;
-    dx[c] = kAdd ? dx[c] + share : share;
-  }
+  for (; c0 < channels; ++c0) route_max<1, kAdd>(in, channels, in_b, rd, rh, rw, c0, dy, dx_b);
 }
 
 // Whether every input pixel lies in exactly one window (windows that neither
@@ -87,57 +109,43 @@ bool windows_tile_input(const PoolGeometry& g) {
   return true;
 }
 
+// Windows walked row by row of output positions (depth and height clipped
+// once per row, no division per position); windows of one image may
+// overlap, so images are the pieces shared out.
 void pool_backward_fast(PoolKind kind, const PoolGeometry& g, const float* input,
                         const float* output_grad, float* input_grad) {
   const Dim channels = g.channels;
   const Spatial &in = g.input, &out = g.output;
   const bool tiled = kind == PoolKind::kMax && windows_tile_input(g);
-  // Windows of one image may overlap, so images are the pieces shared out.
+  const auto window_range = [&](int axis, Dim o) {
+    return clip(o, g.strides[axis], g.pad_before[axis], g.window[axis], in[axis]);
+  };
   parallel_for(g.batch, 1, [&](Dim first, Dim last) {
     if (!tiled)
       std::fill(input_grad + first * volume(in) * channels,
                 input_grad + last * volume(in) * channels, 0.0f);
-    // Per channel: the best value so far and the window tap holding it (max),
-    // or each real element's share of the output gradient (average).
-    std::vector<float> best(channels), share(channels);
-    std::vector<std::int32_t> best_tap(channels);
-    std::vector<Dim> window;
+    std::vector<float> share(channels);  // average: each real element's share of dy
     for (Dim b = first; b < last; ++b) {
       const float* in_b = input + b * volume(in) * channels;
       float* dx_b = input_grad + b * volume(in) * channels;
       const float* dy = output_grad + b * volume(out) * channels;
-      for (Dim o = 0; o < volume(out); ++o, dy += channels) {
-        const Spatial op = grid_position(out, o);
-        Range r[3];
-        for (int axis = 0; axis < 3; ++axis) {
-          r[axis] = clip(op[axis], g.strides[axis], g.pad_before[axis], g.window[axis], in[axis]);
-        }
-        if (r[0].lo >= r[0].hi || r[1].lo >= r[1].hi || r[2].lo >= r[2].hi) continue;  // no real
-        if (kind == PoolKind::kMax) {
-          // The window's pixels, then a branch-free argmax over them per
-          // channel (it vectorizes): the first strictly greater value wins.
-          window.clear();
-          for (Dim id = r[0].lo; id < r[0].hi; ++id)
-            for (Dim ih = r[1].lo; ih < r[1].hi; ++ih)
-              for (Dim iw = r[2].lo; iw < r[2].hi; ++iw)
-                window.push_back(grid_index(in, id, ih, iw));
-          argmax_taps(in_b, window, channels, best.data(), best_tap.data());
-          // Each tap's pixel takes the gradient of the channels it won: one
-          // contiguous pass per tap instead of a scatter.
-          for (std::int32_t t = 0; t < std::int32_t(window.size()); ++t) {
-            float* dx = dx_b + window[t] * channels;
+      for (Dim row = 0; row < out[0] * out[1]; ++row) {
+        const Range rd = window_range(0, row / out[1]), rh = window_range(1, row % out[1]);
+        for (Dim ow = 0; ow < out[2]; ++ow, dy += channels) {
+          const Range rw = window_range(2, ow);
+          if (rd.lo >= rd.hi || rh.lo >= rh.hi || rw.lo >= rw.hi) continue;  // no real element
+          if (kind == PoolKind::kMax) {
             if (tiled)
-              route_to_winners<false>(dx, dy, best_tap.data(), t, channels);
+              route_max_window<false>(in, channels, in_b, rd, rh, rw, dy, dx_b);
             else
-              route_to_winners<true>(dx, dy, best_tap.data(), t, channels);
+              route_max_window<true>(in, channels, in_b, rd, rh, rw, dy, dx_b);
+            continue;
           }
-        } else {
-          const float count =
-              float((r[0].hi - r[0].lo) * (r[1].hi - r[1].lo) * (r[2].hi - r[2].lo));
+          const float count = float((rd.hi - rd.lo) * (rh.hi - rh.lo) * (rw.hi - rw.lo));
           for (Dim c = 0; c < channels; ++c) share[c] = dy[c] / count;
-          for (Dim id = r[0].lo; id < r[0].hi; ++id) {
-            for (Dim ih = r[1].lo; ih < r[1].hi; ++ih) {
-              for (Dim iw = r[2].lo; iw < r[2].hi; ++iw) {
+          for (Dim id = rd.lo; id < rd.hi; ++id) {
+            for (Dim ih = rh.lo; ih < rh.hi; ++ih) {
+              for (Dim iw = rw.lo; iw < rw.hi; ++iw) {
                 float* dx = dx_b + grid_index(in, id, ih, iw) * channels;
                 for (Dim c = 0; c < channels; ++c) dx[c] += share[c];
               }

@@ -161,11 +161,14 @@ TEST(PoolBackwardKernel, AverageReferenceMatchesFiniteDifferences) {
 
 // `ties`: inputs drawn from {-1, 0, 1}, so most max windows tie and both
 // paths must pick the same element.
+// Channel counts include the fast path's blocks of 16 and 4 held in
+// registers, with and without a remainder.
 void expect_fast_agrees(PoolKind kind, std::uint32_t seed, int trials, bool ties) {
   test::Rng rng(seed);
+  constexpr Dim kChannels[] = {1, 2, 3, 4, 5, 16, 23, 36};
   for (int trial = 0; trial < trials; ++trial) {
-    const PoolGeometry g =
-        test::pool_geometry(test::random_conv_geometry(rng, /*dilated=*/false), rng.in(1, 5));
+    const PoolGeometry g = test::pool_geometry(test::random_conv_geometry(rng, /*dilated=*/false),
+                                               kChannels[rng.in(0, std::size(kChannels) - 1)]);
     std::vector<float> input = rng.floats(g.batch * volume(g.input) * g.channels);
     if (ties) {
       for (float& x : input) x = float(rng.in(-1, 1));
