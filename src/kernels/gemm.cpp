@@ -1,4 +1,5 @@
-// gemm: the reference triple loop and the cache-blocked fast path.
+// gemm: the reference triple loop and the fast path: cache-blocked, or for
+// at most 4 rows (batch-1 Dense layers) a vector-matrix loop without packing.
 //
 // The fast path is the classic Goto/BLIS loop nest: B is packed in blocks of
 // kc x nc into panels nr columns wide, A in blocks of mc x kc into panels mr
