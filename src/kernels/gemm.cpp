@@ -15,6 +15,7 @@
 
 #include "kernels/gemm_micro.hpp"
 #include "kernels/parallel.hpp"
+#include "stride/parallel.hpp"
 
 namespace stride::kernels {
 
@@ -27,6 +28,9 @@ namespace {
 constexpr Dim kKc = 256;
 constexpr Dim kMc = 96;
 constexpr Dim kNc = 2048;
+// B is packed whole, for one parallel region over all of k, up to this many
+// floats (256 KiB: half of L2).
+constexpr Dim kPackWholeB = Dim{1} << 16;
 // Below this many multiply-adds a gemm stays on the calling thread: waking
 // the pool costs more than it saves.
 constexpr Dim kParallelFlops = Dim{1} << 18;
@@ -78,15 +82,18 @@ void pack_b(Dim kc, Dim nc, const float* b, Dim ldb, Transpose tb, Dim nr, float
 }
 
 // packed[r*kc*mr + p*mr + i] = op(A)[r*mr + i, p], zero beyond row mc; a
-// points at op(A)[0, 0].
+// points at op(A)[0, 0]. mr is at most kMaxPanelRows.
+constexpr Dim kMaxPanelRows = 16;
 void pack_a(Dim mc, Dim kc, const float* a, Dim lda, Transpose ta, Dim mr, float* packed) {
   for (Dim r = 0; r < mc; r += mr) {
     const Dim height = std::min(mr, mc - r);
     if (ta == Transpose::kNo) {
-      for (Dim i = 0; i < height; ++i) {
-        const float* src = a + (r + i) * lda;
-        for (Dim p = 0; p < kc; ++p) packed[p * mr + i] = src[p];
-      }
+      // Column by column of the panel, so that the writes are sequential
+      // (row by row, strided writes took 6 cycles a float).
+      const float* src[kMaxPanelRows];
+      for (Dim i = 0; i < height; ++i) src[i] = a + (r + i) * lda;
+      for (Dim p = 0; p < kc; ++p)
+        for (Dim i = 0; i < height; ++i) packed[p * mr + i] = src[i][p];
     } else {
       for (Dim p = 0; p < kc; ++p) {
         const float* src = a + p * lda + r;
@@ -247,30 +254,54 @@ void gemm_blocked(const MicroKernel& micro, Transpose ta, Transpose tb, Dim m, D
   }
   // Reused across calls, one per thread: no allocation once warm.
   thread_local std::vector<float> packed_b;
-  const Dim a_size = round_up(std::min(m, kMc), micro.mr) * std::min(k, kKc);
+  // Threads split C by blocks of rows; every element is still summed over k
+  // in the same order, so the result does not depend on the thread count (nor
+  // on the block height). Few rows are cut into blocks thinner than kMc so
+  // that each thread gets some: 128 rows went 96 + 32 over two threads.
+  const bool parallel = m * n * k >= kParallelFlops;
+  const Dim share = 2 * (parallel ? Dim(num_threads()) : 1);
+  const Dim block_rows = std::min(kMc, round_up((m + share - 1) / share, micro.mr));
+  const Dim row_blocks = (m + block_rows - 1) / block_rows;
+  const Dim a_size = round_up(std::min(m, block_rows), micro.mr) * std::min(k, kKc);
+  const auto run_row_blocks = [&](Dim pc, Dim jc, Dim nc, const float* shared_b) {
+    const Dim kc = std::min(kKc, k - pc);
+    return [=, &micro](Dim first, Dim last) {
+      thread_local std::vector<float> packed_a;
+      if (Dim(packed_a.size()) < a_size) packed_a.resize(a_size);
+      for (Dim block = first; block < last; ++block) {
+        const Dim ic = block * block_rows, mc = std::min(block_rows, m - ic);
+        pack_a(mc, kc, at(a, lda, ta, ic, pc), lda, ta, micro.mr, packed_a.data());
+        macro_kernel(micro, mc, nc, kc, packed_a.data(), shared_b, c + ic * ldc + jc, ldc,
+                     accumulate || pc > 0);
+      }
+    };
+  };
+
+  // A small B (a Dense layer's kernel, a thin filter bank) is packed whole,
+  // and one parallel region takes every block of k, rather than a thread
+  // hand-over per block: the MNIST Dense layer's 1600-deep product took 7.
+  const Dim padded_n = round_up(n, micro.nr);
+  if (n <= kNc && padded_n * k <= kPackWholeB) {
+    if (Dim(packed_b.size()) < padded_n * k) packed_b.resize(padded_n * k);
+    for (Dim pc = 0; pc < k; pc += kKc)
+      pack_b(std::min(kKc, k - pc), n, at(b, ldb, tb, pc, 0), ldb, tb, micro.nr,
+             packed_b.data() + pc * padded_n);
+    const float* whole_b = packed_b.data();
+    parallel_for(row_blocks, parallel ? 1 : row_blocks, [&](Dim first, Dim last) {
+      for (Dim pc = 0; pc < k; pc += kKc)
+        run_row_blocks(pc, 0, n, whole_b + pc * padded_n)(first, last);
+    });
+    return;
+  }
+
   const Dim b_size = round_up(std::min(n, kNc), micro.nr) * std::min(k, kKc);
   if (Dim(packed_b.size()) < b_size) packed_b.resize(b_size);
-  // Threads split C by blocks of rows; every element is still summed over k
-  // in the same order, so the result does not depend on the thread count.
-  const Dim row_blocks = (m + kMc - 1) / kMc;
-  const bool parallel = m * n * k >= kParallelFlops;
-
   for (Dim jc = 0; jc < n; jc += kNc) {
     const Dim nc = std::min(kNc, n - jc);
     for (Dim pc = 0; pc < k; pc += kKc) {
-      const Dim kc = std::min(kKc, k - pc);
-      pack_b(kc, nc, at(b, ldb, tb, pc, jc), ldb, tb, micro.nr, packed_b.data());
-      const float* shared_b = packed_b.data();
-      const bool add = accumulate || pc > 0;
-      parallel_for(row_blocks, parallel ? 1 : row_blocks, [&](Dim first, Dim last) {
-        thread_local std::vector<float> packed_a;
-        if (Dim(packed_a.size()) < a_size) packed_a.resize(a_size);
-        for (Dim block = first; block < last; ++block) {
-          const Dim ic = block * kMc, mc = std::min(kMc, m - ic);
-          pack_a(mc, kc, at(a, lda, ta, ic, pc), lda, ta, micro.mr, packed_a.data());
-          macro_kernel(micro, mc, nc, kc, packed_a.data(), shared_b, c + ic * ldc + jc, ldc, add);
-        }
-      });
+      pack_b(std::min(kKc, k - pc), nc, at(b, ldb, tb, pc, jc), ldb, tb, micro.nr, packed_b.data());
+      parallel_for(row_blocks, parallel ? 1 : row_blocks,
+                   run_row_blocks(pc, jc, nc, packed_b.data()));
     }
   }
 }
