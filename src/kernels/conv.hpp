@@ -59,6 +59,16 @@ void conv_backward_input(KernelPath path, const ConvGeometry& g, const float* ou
 void conv_backward_kernel(KernelPath path, const ConvGeometry& g, const float* input,
                           const float* output_grad, float* kernel_grad, float* bias_grad);
 
+// conv_backward_kernel (fast path) of a convolution followed by relu, given
+// relu's output and dL/d(relu output): out_grad is read as that gradient
+// times relu'(z) (1 where relu_output > 0, else 0) while the products are
+// summed, so dL/dz is never written (a first layer, whose input gradient no
+// one needs, reads its large output gradient once). Returns false, computing
+// nothing, where stride's direct kernel cannot take the geometry (grouped or
+// 1x1 convolutions, no AVX2): then relu's gradient goes first.
+bool conv_backward_kernel_relu(const ConvGeometry& g, const float* input, const float* relu_output,
+                               const float* output_grad, float* kernel_grad, float* bias_grad);
+
 // dL/dinput of conv_transpose_forward (same geometry and kernel layout):
 // in_grad[b, i, c] = sum over k, f of out_grad[b, i*s + k*d - pad_before, f] *
 // K[k, f, c], positions outside the output contributing nothing. This is

@@ -19,11 +19,13 @@ namespace stride::kernels {
 namespace detail {
 
 bool conv_backward_kernel_direct(const ConvGeometry& g, const float* input,
-                                 const float* output_grad, float* kernel_grad) {
+                                 const float* output_grad, float* kernel_grad,
+                                 const float* relu_output, float* bias_grad) {
 #ifdef STRIDE_X86_KERNELS
-  return cpu_has_avx2_fma() && conv_backward_kernel_avx2(g, input, output_grad, kernel_grad);
+  return cpu_has_avx2_fma() &&
+         conv_backward_kernel_avx2(g, input, output_grad, kernel_grad, relu_output, bias_grad);
 #else
-  (void)g, (void)input, (void)output_grad, (void)kernel_grad;
+  (void)g, (void)input, (void)output_grad, (void)kernel_grad, (void)relu_output, (void)bias_grad;
   return false;
 #endif
 }
@@ -270,6 +272,14 @@ void conv_backward_kernel(KernelPath path, const ConvGeometry& g, const float* i
   if (bias_grad) {
     detail::sum_rows(output_grad, g.batch * volume(g.output), g.out_channels, bias_grad);
   }
+}
+
+bool conv_backward_kernel_relu(const ConvGeometry& g, const float* input, const float* relu_output,
+                               const float* output_grad, float* kernel_grad, float* bias_grad) {
+  detail::check_conv_geometry(g, "convolution gradient");
+  return !detail::is_pointwise(g) && detail::direct_kernels() &&
+         detail::conv_backward_kernel_direct(g, input, output_grad, kernel_grad, relu_output,
+                                             bias_grad);
 }
 
 void conv_transpose_backward_input(KernelPath path, const ConvGeometry& g, const float* output_grad,

@@ -31,7 +31,8 @@ constexpr Dim kPixelGroups = 4;    // partial sums over the pixels, added at the
 
 // Adds lines [first, last)'s products to rows [row0, row0 + MR) and filters
 // [f0, f0 + 8*NV) of the kernel gradient; with kTail (NV == 1), to the last
-// f_count - f0 < 8 filters only (masked loads and stores).
+// f_count - f0 < 8 filters only (masked loads and stores). output_grad holds
+// the output gradients of those lines, from line `first` on.
 template <int MR, int NV, bool kTail>
 STRIDE_TARGET_AVX2_FMA void tile_chunk(const ConvPlan& p, const float* input,
                                        const float* output_grad, Dim row0, Dim f0, Dim first,
@@ -75,7 +76,7 @@ STRIDE_TARGET_AVX2_FMA void tile_chunk(const ConvPlan& p, const float* input,
 
   for (Dim l = first; l < last; ++l) {
     const ConvLine& line = p.lines[l];
-    const float* dy = output_grad + l * ow_count * f_count + f0;
+    const float* dy = output_grad + (l - first) * ow_count * f_count + f0;
     // Border pixels check each tap against the input's extent.
     const auto add_border_pixel = [&](Dim ow) __attribute__((always_inline))
     STRIDE_TARGET_AVX2_FMA {
@@ -140,12 +141,13 @@ struct Tile {
 }  // namespace
 
 bool conv_backward_kernel_avx2(const ConvGeometry& g, const float* input, const float* output_grad,
-                               float* kernel_grad) {
+                               float* kernel_grad, const float* relu_output, float* bias_grad) {
   if (g.groups != 1) return false;
   const ConvPlan plan = make_conv_plan(g);
   const Dim chunk_lines = std::max<Dim>(1, kChunkPixels / std::max<Dim>(1, g.output[2]));
   const Dim row_count = Dim(plan.rows.size()), f_count = g.out_channels;
   std::fill(kernel_grad, kernel_grad + row_count * f_count, 0.0f);
+  if (bias_grad) std::fill(bias_grad, bias_grad + f_count, 0.0f);
   const Dim line_count = Dim(plan.lines.size());
   if (line_count == 0 || g.output[2] == 0) return true;
 
@@ -161,15 +163,23 @@ bool conv_backward_kernel_avx2(const ConvGeometry& g, const float* input, const 
   // chunks) times a share of the tiles. A group sums into its own copy of the
   // gradient, the copies are added in group order: the order of every sum is
   // fixed by the geometry alone. An item streams its pixels through the cache
-  // once, chunk by chunk, all its tiles on each chunk.
+  // once, chunk by chunk, all its tiles on each chunk. With relu_output, a
+  // chunk's gradients are first multiplied by relu's derivative into a
+  // buffer that stays in cache; the group's first item adds them (in double)
+  // to the group's bias sums.
   const Dim chunk_count = (line_count + chunk_lines - 1) / chunk_lines;
   const Dim groups = std::min(kPixelGroups, chunk_count);
   const Dim tile_count = Dim(tiles.size()), size = row_count * f_count;
   const Dim tile_pieces = std::clamp<Dim>(
       (2 * parallel_pieces(tile_count * groups, 1) + groups - 1) / groups, 1, tile_count);
   const Dim tiles_per_piece = (tile_count + tile_pieces - 1) / tile_pieces;
+  const Dim line_floats = g.output[2] * f_count;
   std::vector<float> copies((groups - 1) * size, 0.0f);
+  std::vector<double> bias_sums(bias_grad ? groups * f_count : 0, 0.0);
   parallel_for(groups * tile_pieces, 1, [&](Dim begin, Dim end) {
+    thread_local std::vector<float> masked;  // one chunk of dy * relu'(y)
+    if (relu_output && Dim(masked.size()) < chunk_lines * line_floats)
+      masked.resize(chunk_lines * line_floats);
     for (Dim item = begin; item < end; ++item) {
       const Dim group = item / tile_pieces, piece = item % tile_pieces;
       float* sum = group == 0 ? kernel_grad : copies.data() + (group - 1) * size;
@@ -180,14 +190,32 @@ bool conv_backward_kernel_avx2(const ConvGeometry& g, const float* input, const 
       for (Dim chunk = first_chunk; chunk < last_chunk; ++chunk) {
         const Dim first = chunk * chunk_lines;
         const Dim last = std::min(line_count, first + chunk_lines);
+        const Dim at = first * line_floats, floats = (last - first) * line_floats;
+        const float* dy = output_grad + at;
+        if (relu_output) {
+          // dz = dy * relu'(z), the product as activation_backward takes it
+          // (so 0 * inf stays NaN); z > 0 exactly where relu's output is.
+          const float* y = relu_output + at;
+          for (Dim i = 0; i < floats; ++i) masked[i] = dy[i] * (y[i] > 0.0f ? 1.0f : 0.0f);
+          dy = masked.data();
+        }
         for (Dim t = first_tile; t < last_tile; ++t)
-          tiles[t].run(plan, input, output_grad, tiles[t].row0, tiles[t].f0, first, last, sum);
+          tiles[t].run(plan, input, dy, tiles[t].row0, tiles[t].f0, first, last, sum);
+        if (bias_grad && piece == 0)
+          add_rows(dy, floats / f_count, f_count, bias_sums.data() + group * f_count);
       }
     }
   });
   for (Dim group = 1; group < groups; ++group) {
     const float* copy = copies.data() + (group - 1) * size;
     for (Dim i = 0; i < size; ++i) kernel_grad[i] += copy[i];
+  }
+  if (bias_grad) {
+    for (Dim f = 0; f < f_count; ++f) {
+      double total = 0.0;
+      for (Dim group = 0; group < groups; ++group) total += bias_sums[group * f_count + f];
+      bias_grad[f] = float(total);
+    }
   }
   return true;
 }

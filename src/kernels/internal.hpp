@@ -108,12 +108,17 @@ bool conv_forward_avx2(const ConvGeometry& g, const float* input, const float* k
 // The kernel gradient of an ungrouped convolution as a direct gemm in
 // AVX2+FMA (conv_kernel_grad_avx2.cpp): the same sums for every thread
 // count. Returns false, writing nothing, where the CPU lacks AVX2+FMA or the
-// convolution is grouped.
+// convolution is grouped. With relu_output, output_grad is multiplied by
+// relu'(relu_output) chunk by chunk into a buffer that stays in cache
+// (conv_backward_kernel_relu); with bias_grad, the bias gradient is summed
+// from the same chunks.
 bool conv_backward_kernel_direct(const ConvGeometry& g, const float* input,
-                                 const float* output_grad, float* kernel_grad);
+                                 const float* output_grad, float* kernel_grad,
+                                 const float* relu_output = nullptr, float* bias_grad = nullptr);
 #ifdef STRIDE_X86_KERNELS
 bool conv_backward_kernel_avx2(const ConvGeometry& g, const float* input, const float* output_grad,
-                               float* kernel_grad);  // call only where cpu_has_avx2_fma()
+                               float* kernel_grad, const float* relu_output,
+                               float* bias_grad);  // call only where cpu_has_avx2_fma()
 #endif
 
 // Per-channel sums of `count` rows of `channels` values, accumulated in

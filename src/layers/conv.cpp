@@ -107,8 +107,20 @@ class Conv : public Layer {
   Tensor backward(const Tape& tape, const Tensor& output_grad, std::vector<Tensor>& weight_grads,
                   ComputePath path) const override {
     float* bias_grad = use_bias_ ? weight_grads.at(1).data() : nullptr;
+    const bool fast_relu = activation_ == "relu" && !channels_first_ && path == ComputePath::kFast;
+    if (fast_relu && !tape.input_grad_needed) {
+      // A first layer: the kernel gradient reads the output gradient once,
+      // relu's derivative and the bias sums applied on the way, and dz is
+      // never written (it was three passes over the layer's largest tensor).
+      kernels::ConvGeometry g = conv_geometry(tape.input.shape(), output_grad.shape(), window_);
+      g.groups = groups_;
+      if (kernels::conv_backward_kernel_relu(g, tape.input.data(), tape.output.data(),
+                                             output_grad.data(), weight_grads.at(0).data(),
+                                             bias_grad))
+        return Tensor();
+    }
     Tensor dz;
-    if (bias_grad && activation_ == "relu" && !channels_first_ && path == ComputePath::kFast) {
+    if (bias_grad && fast_relu) {
       // The bias gradient sums dz: one pass over the output gradient, not two.
       dz = Tensor::uninitialized(output_grad.shape());  // overwritten
       kernels::relu_backward_channel_sums(tape.output.data(), output_grad.data(), dz.data(),

@@ -5,7 +5,9 @@
 // random configurations.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include "kernels/backward_test_util.hpp"
@@ -458,6 +460,98 @@ TEST(ConvBackwardKernel, DirectGradientIsTheSameForEveryThreadCount) {
   const std::vector<float> dy = rng.floats(g.batch * volume(g.output) * g.out_channels);
   const auto results = test::results_for_thread_counts(
       [&] { return kernel_grads(KernelPath::kFast, g, input, dy).kernel; });
+  EXPECT_EQ(results[1], results[0]);
+  EXPECT_EQ(results[2], results[0]);
+}
+
+// conv_backward_kernel_relu against the separate passes it replaces: dz =
+// dy * relu'(y) by the reference activation rule (y > 0, with 0 * inf kept
+// as NaN), then the reference kernel gradient and bias sums of dz. y is a
+// relu output: about 40% zeros, and an inf gradient where y is zero.
+struct ReluCase {
+  std::vector<float> input, relu_output, dy, dz;
+};
+
+ReluCase relu_case(const ConvGeometry& g, test::Rng& rng) {
+  ReluCase c{rng.floats(g.batch * volume(g.input) * g.in_channels),
+             rng.floats(g.batch * volume(g.output) * g.out_channels),
+             rng.floats(g.batch * volume(g.output) * g.out_channels),
+             {}};
+  for (float& y : c.relu_output) y = std::max(y + 0.2f, 0.0f);
+  c.dz = c.dy;
+  for (std::size_t i = 0; i < c.dz.size(); ++i) c.dz[i] *= c.relu_output[i] > 0.0f ? 1.0f : 0.0f;
+  return c;
+}
+
+void expect_relu_fusion_agrees(const ConvGeometry& g, test::Rng& rng, const std::string& where) {
+  const ReluCase c = relu_case(g, rng);
+  KernelGrads fused{nans(kernel_size(g)), nans(g.out_channels)};
+  ASSERT_TRUE(conv_backward_kernel_relu(g, c.input.data(), c.relu_output.data(), c.dy.data(),
+                                        fused.kernel.data(), fused.bias.data()))
+      << "declined, " << where;
+  const KernelGrads ref = kernel_grads(KernelPath::kReference, g, c.input, c.dz);
+  const KernelGrads magnitude =
+      kernel_grads(KernelPath::kReference, g, absolute(c.input), absolute(c.dz));
+  EXPECT_TRUE(test::agree_to_rounding(fused.kernel, ref.kernel, magnitude.kernel)) << where;
+  EXPECT_TRUE(test::agree_to_rounding(fused.bias, ref.bias, magnitude.bias)) << where;
+}
+
+TEST(ConvBackwardKernel, ReluFusionAgreesWithSeparatePassesOnRandomConvolutions) {
+  if (!direct_available()) GTEST_SKIP() << "no AVX2+FMA on this CPU";
+  test::Rng rng(53);
+  for (int trial = 0; trial < 100; ++trial) {
+    ConvGeometry g = test::random_conv_geometry(rng, /*dilated=*/true);
+    g.in_channels = rng.in(1, 8);
+    g.out_channels = rng.in(1, 41);
+    if (detail::is_pointwise(g)) g.kernel[2] = 2, g.output[2] = std::max<Dim>(g.input[2] - 1, 0);
+    expect_relu_fusion_agrees(g, rng, "trial " + std::to_string(trial) + ": " + test::describe(g));
+  }
+}
+
+TEST(ConvBackwardKernel, ReluFusionAgreesOnALargeImageSummedInChunks) {
+  if (!direct_available()) GTEST_SKIP() << "no AVX2+FMA on this CPU";
+  ConvGeometry g = test::large_banded_geometry();  // many chunks per group of pixels
+  g.in_channels = 1;
+  g.out_channels = 32;
+  g.batch = 2;
+  test::Rng rng(54);
+  expect_relu_fusion_agrees(g, rng, test::describe(g));
+}
+
+// relu'(0) = 0 multiplies: an infinite gradient where y is 0 gives NaN, as
+// activation_backward's dz = dy * 0 does; where y > 0 it stays infinite.
+TEST(ConvBackwardKernel, ReluFusionMultipliesByTheDerivative) {
+  if (!direct_available()) GTEST_SKIP() << "no AVX2+FMA on this CPU";
+  // One output pixel from a 2-wide kernel over inputs (2, 3), 8 filters
+  // (a 1x1 kernel would be a gemm, which the direct kernel leaves alone);
+  // dk[0..7] is tap 0's row, x = 2 times dz.
+  ConvGeometry g = conv1d(2, 1, 2);
+  g.out_channels = 8;
+  const float inf = std::numeric_limits<float>::infinity();
+  const std::vector<float> x{2, 3}, y{0, 1, 0, 3, 0, 0, 5, 0}, dy{1, 1, inf, inf, 1, 1, 1, 1};
+  std::vector<float> dk = nans(16), bias = nans(8);
+  ASSERT_TRUE(conv_backward_kernel_relu(g, x.data(), y.data(), dy.data(), dk.data(), bias.data()));
+  EXPECT_EQ(dk[0], 0.0f);
+  EXPECT_EQ(dk[1], 2.0f);
+  EXPECT_TRUE(std::isnan(dk[2]));
+  EXPECT_EQ(dk[3], inf);
+  EXPECT_EQ(bias[1], 1.0f);
+  EXPECT_EQ(bias[0], 0.0f);
+  EXPECT_TRUE(std::isnan(bias[2]));
+}
+
+TEST(ConvBackwardKernel, ReluFusionIsTheSameForEveryThreadCount) {
+  if (!direct_available()) GTEST_SKIP() << "no AVX2+FMA on this CPU";
+  const ConvGeometry g = test::padded_batch_geometry(3, 37);
+  test::Rng rng(55);
+  const ReluCase c = relu_case(g, rng);
+  const auto results = test::results_for_thread_counts([&] {
+    KernelGrads grads{nans(kernel_size(g)), nans(g.out_channels)};
+    conv_backward_kernel_relu(g, c.input.data(), c.relu_output.data(), c.dy.data(),
+                              grads.kernel.data(), grads.bias.data());
+    grads.kernel.insert(grads.kernel.end(), grads.bias.begin(), grads.bias.end());
+    return grads.kernel;
+  });
   EXPECT_EQ(results[1], results[0]);
   EXPECT_EQ(results[2], results[0]);
 }

@@ -454,7 +454,9 @@ TEST(Conv2DLayer, BackwardWithoutTheInputGradientKeepsTheWeightGradients) {
 
 // With relu and a bias the fast path takes the bias gradient from the relu
 // gradient's own pass (in chunks of rows: 4,800 rows of 8 channels make two);
-// the reference path sums it separately in double. Both must agree.
+// as a first layer (no input gradient) it applies relu's derivative inside
+// the kernel gradient and sums the bias there, never writing dz. The
+// reference path sums separately in double. Both must agree.
 TEST(Conv2DLayer, FusedReluBiasGradientMatchesTheReferencePath) {
   Sequential model;
   model.input({40, 40, 3});
@@ -465,31 +467,40 @@ TEST(Conv2DLayer, FusedReluBiasGradientMatchesTheReferencePath) {
   bias.fill(0.05f);                       // Keras initializes it to zeros
   Tensor x({3, 40, 40, 3});
   for (Dim i = 0; i < x.size(); ++i) x[i] = float((i * 37) % 23) / 23.0f - 0.5f;
-  std::vector<std::vector<float>> grads[2];
-  Tensor input_grads[2];
-  for (ComputePath path : {ComputePath::kFast, ComputePath::kReference}) {
-    const int k = path == ComputePath::kFast ? 0 : 1;
-    Tape tape;
-    const Tensor y = conv.call(x, {.training = true, .path = path, .tape = &tape});
-    Dim zeros = 0;
-    for (float v : y) zeros += v == 0.0f;
-    EXPECT_GT(zeros, y.size() / 5);  // relu's gradient really masks
-    Tensor dy(y.shape());
-    for (Dim i = 0; i < dy.size(); ++i) dy[i] = float((i * 13) % 17) / 17.0f - 0.4f;
-    std::vector<Tensor> weight_grads;
-    for (const WeightSpec& w : conv.weights()) weight_grads.emplace_back(w.shape);
-    input_grads[k] = conv.backward(tape, dy, weight_grads, path);
-    for (const Tensor& g : weight_grads) grads[k].push_back(g.values());
-  }
-  for (std::size_t w = 0; w < 2; ++w) {
-    ASSERT_EQ(grads[0][w].size(), grads[1][w].size());
-    for (std::size_t i = 0; i < grads[0][w].size(); ++i) {
-      const float want = grads[1][w][i];
-      EXPECT_NEAR(grads[0][w][i], want, 1e-5f * (1.0f + std::abs(want)))
-          << (w == 0 ? "kernel" : "bias") << "[" << i << "]";
+  for (bool first_layer : {false, true}) {
+    SCOPED_TRACE(first_layer ? "first layer" : "inner layer");
+    std::vector<std::vector<float>> grads[2];
+    Tensor input_grads[2];
+    for (ComputePath path : {ComputePath::kFast, ComputePath::kReference}) {
+      const int k = path == ComputePath::kFast ? 0 : 1;
+      Tape tape;
+      const Tensor y = conv.call(x, {.training = true, .path = path, .tape = &tape});
+      tape.input_grad_needed = !first_layer;
+      Dim zeros = 0;
+      for (float v : y) zeros += v == 0.0f;
+      EXPECT_GT(zeros, y.size() / 5);  // relu's gradient really masks
+      Tensor dy(y.shape());
+      for (Dim i = 0; i < dy.size(); ++i) dy[i] = float((i * 13) % 17) / 17.0f - 0.4f;
+      std::vector<Tensor> weight_grads;
+      for (const WeightSpec& w : conv.weights()) weight_grads.emplace_back(w.shape);
+      input_grads[k] = conv.backward(tape, dy, weight_grads, path);
+      for (const Tensor& g : weight_grads) grads[k].push_back(g.values());
     }
+    for (std::size_t w = 0; w < 2; ++w) {
+      ASSERT_EQ(grads[0][w].size(), grads[1][w].size());
+      for (std::size_t i = 0; i < grads[0][w].size(); ++i) {
+        const float want = grads[1][w][i];
+        EXPECT_NEAR(grads[0][w][i], want, 1e-5f * (1.0f + std::abs(want)))
+            << (w == 0 ? "kernel" : "bias") << "[" << i << "]";
+      }
+    }
+    if (first_layer) {
+      EXPECT_TRUE(input_grads[0].empty());
+      continue;
+    }
+    for (Dim i = 0; i < x.size(); ++i)
+      ASSERT_NEAR(input_grads[0][i], input_grads[1][i], 1e-5f) << i;
   }
-  for (Dim i = 0; i < x.size(); ++i) ASSERT_NEAR(input_grads[0][i], input_grads[1][i], 1e-5f) << i;
 }
 
 }  // namespace
