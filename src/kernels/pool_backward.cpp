@@ -98,15 +98,32 @@ void route_max_window(const Spatial& in, Dim channels, const float* in_b, Range 
   for (; c0 < channels; ++c0) route_max<1, kAdd>(in, channels, in_b, rd, rh, rw, c0, dy, dx_b);
 }
 
-// Whether every input pixel lies in exactly one window (windows that neither
-// overlap nor leave gaps, as in the usual 2x2 pooling of an even size): then
-// each pixel's gradient is stored once, with no zeroing pass before.
-bool windows_tile_input(const PoolGeometry& g) {
-  for (int axis = 0; axis < 3; ++axis) {
-    const Dim s = g.strides[axis], w = g.window[axis];
-    if (s != w || g.pad_before[axis] != 0 || g.output[axis] * s < g.input[axis]) return false;
-  }
+// Whether the windows are disjoint and start at the first pixel (stride =
+// window, no padding before), as in the usual 2x2 pooling: then each pixel
+// lies in one window at most and its gradient is stored once, with no
+// zeroing pass before; only a tail that no window reads (the last row and
+// column of VALID pooling of an odd size) is zeroed.
+bool windows_are_disjoint(const PoolGeometry& g) {
+  for (int axis = 0; axis < 3; ++axis)
+    if (g.strides[axis] != g.window[axis] || g.pad_before[axis] != 0) return false;
   return true;
+}
+
+// Zeroes the pixels of one image past the last window on some axis.
+void zero_unread_tail(const PoolGeometry& g, float* dx_b) {
+  const Spatial& in = g.input;
+  Spatial read;  // pixels [0, read) of each axis lie in a window
+  for (int axis = 0; axis < 3; ++axis)
+    read[axis] = std::min(in[axis], g.output[axis] * g.strides[axis]);
+  if (read == in) return;
+  const Dim channels = g.channels;
+  for (Dim id = 0; id < in[0]; ++id) {
+    for (Dim ih = 0; ih < in[1]; ++ih) {
+      const Dim from = id < read[0] && ih < read[1] ? read[2] : 0;
+      std::fill(dx_b + grid_index(in, id, ih, from) * channels,
+                dx_b + grid_index(in, id, ih, in[2]) * channels, 0.0f);
+    }
+  }
 }
 
 // Windows walked row by row of output positions (depth and height clipped
@@ -116,12 +133,12 @@ void pool_backward_fast(PoolKind kind, const PoolGeometry& g, const float* input
                         const float* output_grad, float* input_grad) {
   const Dim channels = g.channels;
   const Spatial &in = g.input, &out = g.output;
-  const bool tiled = kind == PoolKind::kMax && windows_tile_input(g);
+  const bool disjoint = kind == PoolKind::kMax && windows_are_disjoint(g);
   const auto window_range = [&](int axis, Dim o) {
     return clip(o, g.strides[axis], g.pad_before[axis], g.window[axis], in[axis]);
   };
   parallel_for(g.batch, 1, [&](Dim first, Dim last) {
-    if (!tiled)
+    if (!disjoint)
       std::fill(input_grad + first * volume(in) * channels,
                 input_grad + last * volume(in) * channels, 0.0f);
     std::vector<float> share(channels);  // average: each real element's share of dy
@@ -129,13 +146,14 @@ void pool_backward_fast(PoolKind kind, const PoolGeometry& g, const float* input
       const float* in_b = input + b * volume(in) * channels;
       float* dx_b = input_grad + b * volume(in) * channels;
       const float* dy = output_grad + b * volume(out) * channels;
+      if (disjoint) zero_unread_tail(g, dx_b);
       for (Dim row = 0; row < out[0] * out[1]; ++row) {
         const Range rd = window_range(0, row / out[1]), rh = window_range(1, row % out[1]);
         for (Dim ow = 0; ow < out[2]; ++ow, dy += channels) {
           const Range rw = window_range(2, ow);
           if (rd.lo >= rd.hi || rh.lo >= rh.hi || rw.lo >= rw.hi) continue;  // no real element
           if (kind == PoolKind::kMax) {
-            if (tiled)
+            if (disjoint)
               route_max_window<false>(in, channels, in_b, rd, rh, rw, dy, dx_b);
             else
               route_max_window<true>(in, channels, in_b, rd, rh, rw, dy, dx_b);

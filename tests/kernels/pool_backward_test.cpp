@@ -194,12 +194,13 @@ TEST(PoolBackwardKernel, FastAverageAgreesWithReferenceOnRandomConfigurations) {
   expect_fast_agrees(PoolKind::kAverage, 65, 120, false);
 }
 
-// Windows that tile the input (stride = window, no gaps: 26 -> 13 as in the
-// MNIST convnet, and SAME's clipped last window, 5 -> 3 with pad_before 0)
-// take a path that stores each pixel's gradient once and never zeroes dx
+// Disjoint windows from the first pixel (stride = window: 26 -> 13 as in
+// the MNIST convnet, and SAME's clipped last window, 5 -> 3 with pad_before
+// 0) take a path that stores each pixel's gradient once and never zeroes dx
 // first; dx starts as NaN, so a pixel it missed shows. 11 -> 5 leaves the
-// last row unread and must still come out zero.
-TEST(PoolBackwardKernel, FastMaxAgreesWithReferenceWhereWindowsTileTheInput) {
+// last row and column unread, and 5x7x3 -> 2x2x1 a tail on every axis:
+// those pixels must still come out zero.
+TEST(PoolBackwardKernel, FastMaxAgreesWithReferenceWhereWindowsAreDisjoint) {
   struct Tiling {
     Spatial input, output, window;
     Dim channels;
@@ -208,6 +209,7 @@ TEST(PoolBackwardKernel, FastMaxAgreesWithReferenceWhereWindowsTileTheInput) {
       {{1, 26, 26}, {1, 13, 13}, {1, 2, 2}, 32}, {{1, 5, 5}, {1, 3, 3}, {1, 2, 2}, 5},
       {{1, 11, 11}, {1, 5, 5}, {1, 2, 2}, 64},   {{1, 9, 7}, {1, 3, 3}, {1, 3, 3}, 3},
       {{4, 6, 2}, {2, 2, 1}, {2, 3, 2}, 7},      {{1, 1, 10}, {1, 1, 4}, {1, 1, 3}, 9},
+      {{5, 7, 3}, {2, 2, 1}, {2, 3, 2}, 20},
   };
   test::Rng rng(66);
   for (const Tiling& t : cases) {
