@@ -14,4 +14,11 @@ namespace stride::kernels {
 // the same for every thread count.
 void dropout_mask(std::uint64_t key, double rate, float scale, float* mask, Dim size);
 
+// dropout_mask, and output[i] = input[i] * mask[i] in the same pass.
+void dropout_mask_apply(std::uint64_t key, double rate, float scale, float* mask, Dim size,
+                        const float* input, float* output);
+
+// output[i] = input[i] * mask[i], in parallel (dropout's gradient).
+void apply_mask(const float* input, const float* mask, float* output, Dim size);
+
 }  // namespace stride::kernels

@@ -70,10 +70,15 @@ class Dropout : public Layer {
     if (!options.random) fail("training-mode dropout needs a random generator");
     Tensor mask = Tensor::uninitialized(noise_shape(input.shape()));  // overwritten
     const float scale = rate_ >= 1.0 ? 0.0f : float(1.0 / (1.0 - rate_));
-    kernels::dropout_mask(options.random->next(), rate_, scale, mask.data(), mask.size());
     Tensor output = Tensor::uninitialized(input.shape());  // overwritten
-    for_each_broadcast(input.shape(), mask.shape(),
-                       [&](Dim i, Dim j) { output[i] = input[i] * mask[j]; });
+    if (mask.shape() == input.shape()) {
+      kernels::dropout_mask_apply(options.random->next(), rate_, scale, mask.data(), mask.size(),
+                                  input.data(), output.data());
+    } else {
+      kernels::dropout_mask(options.random->next(), rate_, scale, mask.data(), mask.size());
+      for_each_broadcast(input.shape(), mask.shape(),
+                         [&](Dim i, Dim j) { output[i] = input[i] * mask[j]; });
+    }
     if (options.tape) options.tape->saved.push_back(mask);
     return output;
   }
@@ -83,8 +88,12 @@ class Dropout : public Layer {
     const Tensor& mask = tape.saved.at(0);
     if (mask.rank() == 0) return output_grad;
     Tensor input_grad = Tensor::uninitialized(output_grad.shape());  // overwritten
-    for_each_broadcast(output_grad.shape(), mask.shape(),
-                       [&](Dim i, Dim j) { input_grad[i] = output_grad[i] * mask[j]; });
+    if (mask.shape() == output_grad.shape()) {
+      kernels::apply_mask(output_grad.data(), mask.data(), input_grad.data(), mask.size());
+    } else {
+      for_each_broadcast(output_grad.shape(), mask.shape(),
+                         [&](Dim i, Dim j) { input_grad[i] = output_grad[i] * mask[j]; });
+    }
     return input_grad;
   }
 
