@@ -157,6 +157,15 @@ void check_conv_geometry(const ConvGeometry& g, const char* kernel_name);
 void check_conv_transpose_geometry(const ConvGeometry& g);  // also groups == 1
 void check_pool_geometry(const PoolGeometry& g);
 
+// Whether max pooling's windows are disjoint and start at the first pixel
+// (stride = window, no padding before), as in the usual 2x2 pooling: then
+// each pixel lies in one window at most, and its gradient can be stored once
+// with no zeroing pass before; only the tail that no window reads (the last
+// row and column of VALID pooling of an odd size) is zeroed, per image, by
+// zero_unread_tail.
+bool windows_are_disjoint(const PoolGeometry& g);
+void zero_unread_tail(const PoolGeometry& g, float* dx_image);
+
 void conv_forward_reference(const ConvGeometry& g, const float* input, const float* kernel,
                             const float* bias, float* output);
 void conv_transpose_forward_reference(const ConvGeometry& g, const float* input,

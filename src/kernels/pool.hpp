@@ -1,6 +1,8 @@
 // Pooling kernels (reference §1.6, §7.2), channels_last.
 #pragma once
 
+#include <cstdint>
+
 #include "kernels/conv.hpp"
 
 namespace stride::kernels {
@@ -28,5 +30,16 @@ void pool_forward(KernelPath path, PoolKind kind, const PoolGeometry& g, const f
 // element. Inputs no window reads get zero.
 void pool_backward(KernelPath path, PoolKind kind, const PoolGeometry& g, const float* input,
                    const float* output_grad, float* input_grad);
+
+// Max pooling for training, fast path (max_pool_taps.cpp): the forward also
+// writes each output value's winning tap (its element's index in the full
+// window, depth-major: one byte, so windows of at most 256 elements,
+// max_pool_taps_fit), and the gradient routes dL/doutput from the taps
+// without reading the input. Same values as pool_forward and pool_backward.
+bool max_pool_taps_fit(const PoolGeometry& g);
+void max_pool_forward_taps(const PoolGeometry& g, const float* input, float* output,
+                           std::uint8_t* taps);
+void max_pool_backward_taps(const PoolGeometry& g, const std::uint8_t* taps,
+                            const float* output_grad, float* input_grad);
 
 }  // namespace stride::kernels

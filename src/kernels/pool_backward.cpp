@@ -98,34 +98,6 @@ void route_max_window(const Spatial& in, Dim channels, const float* in_b, Range 
   for (; c0 < channels; ++c0) route_max<1, kAdd>(in, channels, in_b, rd, rh, rw, c0, dy, dx_b);
 }
 
-// Whether the windows are disjoint and start at the first pixel (stride =
-// window, no padding before), as in the usual 2x2 pooling: then each pixel
-// lies in one window at most and its gradient is stored once, with no
-// zeroing pass before; only a tail that no window reads (the last row and
-// column of VALID pooling of an odd size) is zeroed.
-bool windows_are_disjoint(const PoolGeometry& g) {
-  for (int axis = 0; axis < 3; ++axis)
-    if (g.strides[axis] != g.window[axis] || g.pad_before[axis] != 0) return false;
-  return true;
-}
-
-// Zeroes the pixels of one image past the last window on some axis.
-void zero_unread_tail(const PoolGeometry& g, float* dx_b) {
-  const Spatial& in = g.input;
-  Spatial read;  // pixels [0, read) of each axis lie in a window
-  for (int axis = 0; axis < 3; ++axis)
-    read[axis] = std::min(in[axis], g.output[axis] * g.strides[axis]);
-  if (read == in) return;
-  const Dim channels = g.channels;
-  for (Dim id = 0; id < in[0]; ++id) {
-    for (Dim ih = 0; ih < in[1]; ++ih) {
-      const Dim from = id < read[0] && ih < read[1] ? read[2] : 0;
-      std::fill(dx_b + grid_index(in, id, ih, from) * channels,
-                dx_b + grid_index(in, id, ih, in[2]) * channels, 0.0f);
-    }
-  }
-}
-
 // Windows walked row by row of output positions (depth and height clipped
 // once per row, no division per position); windows of one image may
 // overlap, so images are the pieces shared out.
@@ -176,6 +148,30 @@ void pool_backward_fast(PoolKind kind, const PoolGeometry& g, const float* input
 }
 
 }  // namespace
+
+// See internal.hpp.
+bool windows_are_disjoint(const PoolGeometry& g) {
+  for (int axis = 0; axis < 3; ++axis)
+    if (g.strides[axis] != g.window[axis] || g.pad_before[axis] != 0) return false;
+  return true;
+}
+
+// The pixels of one image past the last window on some axis.
+void zero_unread_tail(const PoolGeometry& g, float* dx_b) {
+  const Spatial& in = g.input;
+  Spatial read;  // pixels [0, read) of each axis lie in a window
+  for (int axis = 0; axis < 3; ++axis)
+    read[axis] = std::min(in[axis], g.output[axis] * g.strides[axis]);
+  if (read == in) return;
+  const Dim channels = g.channels;
+  for (Dim id = 0; id < in[0]; ++id) {
+    for (Dim ih = 0; ih < in[1]; ++ih) {
+      const Dim from = id < read[0] && ih < read[1] ? read[2] : 0;
+      std::fill(dx_b + grid_index(in, id, ih, from) * channels,
+                dx_b + grid_index(in, id, ih, in[2]) * channels, 0.0f);
+    }
+  }
+}
 
 void pool_backward_reference(PoolKind kind, const PoolGeometry& g, const float* input,
                              const float* output_grad, float* input_grad) {

@@ -3,6 +3,8 @@
 // as kernel and dilation 1; channels pass through unchanged; no weights.
 #include <fmt/format.h>
 
+#include <cstdint>
+
 #include "compute.hpp"
 #include "families.hpp"
 #include "kernels/pool.hpp"
@@ -75,6 +77,16 @@ class Pooling : public Layer {
 
  protected:
   Tensor forward(const Tensor& input, const CallOptions& options) const override {
+    if (records_taps(options.tape, options.path, input.shape())) {
+      // Training: each output's winning tap, one byte each, kept in a float
+      // tensor's storage (read back as bytes) for backward.
+      Tensor y = Tensor::uninitialized(output_shape_for(input.shape()));  // overwritten
+      Tensor taps = Tensor::uninitialized({(y.size() + 3) / 4});
+      kernels::max_pool_forward_taps(geometry(input.shape(), y.shape()), input.data(), y.data(),
+                                     reinterpret_cast<std::uint8_t*>(taps.data()));
+      options.tape->saved.push_back(taps);
+      return y;
+    }
     return in_channels_last(input, channels_first_, [&](const Tensor& x) {
       Tensor y = Tensor::uninitialized(output_shape_for(x.shape()));  // overwritten
       kernels::pool_forward(options.path, kind(), geometry(x.shape(), y.shape()), x.data(),
@@ -86,6 +98,14 @@ class Pooling : public Layer {
  public:
   Tensor backward(const Tape& tape, const Tensor& output_grad, std::vector<Tensor>&,
                   ComputePath path) const override {
+    if (!tape.saved.empty()) {                                // the taps forward recorded
+      Tensor dx = Tensor::uninitialized(tape.input.shape());  // overwritten
+      kernels::max_pool_backward_taps(
+          geometry(tape.input.shape(), output_grad.shape()),
+          reinterpret_cast<const std::uint8_t*>(tape.saved.front().data()), output_grad.data(),
+          dx.data());
+      return dx;
+    }
     return in_channels_last(tape.input, output_grad, channels_first_,
                             [&](const Tensor& x, const Tensor& dy) {
                               Tensor dx = Tensor::uninitialized(x.shape());  // overwritten
@@ -96,6 +116,13 @@ class Pooling : public Layer {
   }
 
  private:
+  // Max pooling in training on the fast path, channels_last: the gradient
+  // then routes from recorded taps instead of reading the input again.
+  bool records_taps(const Tape* tape, ComputePath path, const Shape& input) const {
+    return max_ && tape && path == ComputePath::kFast && !channels_first_ &&
+           kernels::max_pool_taps_fit(geometry(input, output_shape_for(input)));
+  }
+
   kernels::PoolKind kind() const {
     return max_ ? kernels::PoolKind::kMax : kernels::PoolKind::kAverage;
   }
