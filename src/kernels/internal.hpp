@@ -3,6 +3,10 @@
 // to.
 #pragma once
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <algorithm>
 #include <functional>
 
@@ -149,6 +153,18 @@ inline Range clip(Dim o, Dim stride, Dim pad, Dim window, Dim extent) {
 inline bool beats(float x, float best) {
   return x > best;
 }
+
+#if defined(__SSE2__)
+// beats() on four lanes, keeping the winning value and tap of each lane: an
+// argmax step of the SSE pooling paths (a NaN never wins: the compare is
+// false).
+inline void argmax_step(__m128 x, __m128i tap, __m128& best, __m128i& best_tap) {
+  const __m128 wins = _mm_cmpgt_ps(x, best);
+  best = _mm_or_ps(_mm_and_ps(wins, x), _mm_andnot_ps(wins, best));
+  const __m128i won = _mm_castps_si128(wins);
+  best_tap = _mm_or_si128(_mm_and_si128(won, tap), _mm_andnot_si128(won, best_tap));
+}
+#endif
 
 // Throw stride::Error on a geometry no layer should produce (non-positive
 // kernel/stride/channels, groups not dividing the channels, ...), so a bug

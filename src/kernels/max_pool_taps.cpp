@@ -76,13 +76,8 @@ void max_with_taps(const PoolGeometry& g, const Window& w, const float* in_b, Di
     for_each_tap(g, w, [&](Dim element, int t) {
       const float* x = in_b + element * channels + c0;
       const __m128i tap = _mm_set1_epi32(t);
-      for (int v = 0; v < V; ++v) {
-        const __m128 xv = _mm_loadu_ps(x + 4 * v);
-        const __m128 wins = _mm_cmpgt_ps(xv, best[v]);  // false for NaN, like beats()
-        best[v] = _mm_or_ps(_mm_and_ps(wins, xv), _mm_andnot_ps(wins, best[v]));
-        const __m128i won = _mm_castps_si128(wins);
-        best_tap[v] = _mm_or_si128(_mm_and_si128(won, tap), _mm_andnot_si128(won, best_tap[v]));
-      }
+      for (int v = 0; v < V; ++v)
+        detail::argmax_step(_mm_loadu_ps(x + 4 * v), tap, best[v], best_tap[v]);
     });
     for (int v = 0; v < V; ++v) _mm_storeu_ps(y + c0 + 4 * v, best[v]);
     // Taps (0..255) narrowed to bytes with saturating packs.

@@ -49,13 +49,8 @@ void route_max(const Spatial& in, Dim channels, const float* in_b, Range rd, Ran
       best[v] = _mm_set1_ps(kMinusInfinity), best_tap[v] = _mm_setzero_si128();
     for_each_tap([&](Dim at, std::int32_t t) {
       const __m128i tap = _mm_set1_epi32(t);
-      for (int v = 0; v < V; ++v) {
-        const __m128 x = _mm_loadu_ps(in_b + at + 4 * v);
-        const __m128 wins = _mm_cmpgt_ps(x, best[v]);  // false for NaN, like beats()
-        best[v] = _mm_or_ps(_mm_and_ps(wins, x), _mm_andnot_ps(wins, best[v]));
-        const __m128i won = _mm_castps_si128(wins);
-        best_tap[v] = _mm_or_si128(_mm_and_si128(won, tap), _mm_andnot_si128(won, best_tap[v]));
-      }
+      for (int v = 0; v < V; ++v)
+        argmax_step(_mm_loadu_ps(in_b + at + 4 * v), tap, best[v], best_tap[v]);
     });
     for_each_tap([&](Dim at, std::int32_t t) {
       const __m128i tap = _mm_set1_epi32(t);
