@@ -21,30 +21,23 @@
 #include "kernels/internal.hpp"
 #include "kernels/parallel.hpp"
 #include "kernels/pool.hpp"
+#include "kernels/pool_window.hpp"
 
 namespace stride::kernels {
 
 namespace {
 
 using detail::beats;
-using detail::clip;
 using detail::grid_index;
-using detail::Range;
+using detail::PoolWindow;
 using detail::volume;
 
 constexpr float kMinusInfinity = -std::numeric_limits<float>::infinity();
 
-// One output position's window: the real elements [lo, hi) of each axis and
-// the window's first element (which may lie in the padding).
-struct Window {
-  Range r[3];
-  Spatial start;
-};
-
 // Calls visit(element index, tap) for the window's real elements in scan
 // order.
 template <class Visit>
-void for_each_tap(const PoolGeometry& g, const Window& w, Visit&& visit) {
+void for_each_tap(const PoolGeometry& g, const PoolWindow& w, Visit&& visit) {
   const Spatial& in = g.input;
   for (Dim id = w.r[0].lo; id < w.r[0].hi; ++id)
     for (Dim ih = w.r[1].lo; ih < w.r[1].hi; ++ih) {
@@ -54,7 +47,7 @@ void for_each_tap(const PoolGeometry& g, const Window& w, Visit&& visit) {
     }
 }
 
-int first_tap(const PoolGeometry& g, const Window& w) {
+int first_tap(const PoolGeometry& g, const PoolWindow& w) {
   return int(((w.r[0].lo - w.start[0]) * g.window[1] + w.r[1].lo - w.start[1]) * g.window[2] +
              w.r[2].lo - w.start[2]);
 }
@@ -62,7 +55,7 @@ int first_tap(const PoolGeometry& g, const Window& w) {
 // Channels [c0, c0 + W) of one output: max into y, winning tap into taps.
 // W = 16 or 4 in SSE registers (value and tap per channel), W = 1 scalar.
 template <int W>
-void max_with_taps(const PoolGeometry& g, const Window& w, const float* in_b, Dim c0, float* y,
+void max_with_taps(const PoolGeometry& g, const PoolWindow& w, const float* in_b, Dim c0, float* y,
                    std::uint8_t* taps) {
   const Dim channels = g.channels;
   const int first = first_tap(g, w);
@@ -106,37 +99,6 @@ void max_with_taps(const PoolGeometry& g, const Window& w, const float* in_b, Di
   }
 }
 
-// Calls visit(b, position, window) for every output position, walked by
-// rows of (image, depth, height) shared out between threads.
-template <class Visit>
-void for_each_window(const PoolGeometry& g, Visit&& visit) {
-  const Spatial &in = g.input, &out = g.output;
-  const auto range = [&](int axis, Dim o) {
-    return clip(o, g.strides[axis], g.pad_before[axis], g.window[axis], in[axis]);
-  };
-  const Dim rows_per_image = out[0] * out[1];
-  const Dim grain = std::max<Dim>(1, (Dim{1} << 14) / std::max<Dim>(1, out[2] * g.channels));
-  parallel_for(g.batch * rows_per_image, grain, [&](Dim first, Dim last) {
-    for (Dim row = first; row < last; ++row) {
-      const Dim b = row / rows_per_image, od = row / out[1] % out[0], oh = row % out[1];
-      Window w;
-      w.r[0] = range(0, od);
-      w.r[1] = range(1, oh);
-      w.start[0] = od * g.strides[0] - g.pad_before[0];
-      w.start[1] = oh * g.strides[1] - g.pad_before[1];
-      for (Dim ow = 0; ow < out[2]; ++ow) {
-        w.r[2] = range(2, ow);
-        w.start[2] = ow * g.strides[2] - g.pad_before[2];
-        visit(b, (row % rows_per_image) * out[2] + ow, w);
-      }
-    }
-  });
-}
-
-bool empty(const Window& w) {
-  return w.r[0].lo >= w.r[0].hi || w.r[1].lo >= w.r[1].hi || w.r[2].lo >= w.r[2].hi;
-}
-
 }  // namespace
 
 bool max_pool_taps_fit(const PoolGeometry& g) {
@@ -147,10 +109,10 @@ void max_pool_forward_taps(const PoolGeometry& g, const float* input, float* out
                            std::uint8_t* taps) {
   detail::check_pool_geometry(g);
   const Dim channels = g.channels, positions = volume(g.output);
-  for_each_window(g, [&](Dim b, Dim position, const Window& w) {
+  detail::for_each_pool_window(g, [&](Dim b, Dim position, const PoolWindow& w) {
     const float* in_b = input + b * volume(g.input) * channels;
     const Dim at = (b * positions + position) * channels;
-    if (empty(w)) {  // impossible for valid and SAME geometry
+    if (w.empty()) {  // impossible for valid and SAME geometry
       std::fill(output + at, output + at + channels, kMinusInfinity);
       std::fill(taps + at, taps + at + channels, std::uint8_t(0));
       return;
@@ -203,7 +165,7 @@ void max_pool_backward_taps(const PoolGeometry& g, const std::uint8_t* taps,
   const Dim channels = g.channels, positions = volume(g.output), pixels = volume(g.input);
   if (detail::windows_are_disjoint(g)) {
     // Each pixel lies in one window at most: stored once, by any thread.
-    for_each_window(g, [&](Dim b, Dim position, const Window& w) {
+    detail::for_each_pool_window(g, [&](Dim b, Dim position, const PoolWindow& w) {
       const Dim at = (b * positions + position) * channels;
       float* dx_b = input_grad + b * pixels * channels;
       for_each_tap(g, w, [&](Dim element, int t) {

@@ -11,7 +11,7 @@
 #include <limits>
 
 #include "kernels/internal.hpp"
-#include "kernels/parallel.hpp"
+#include "kernels/pool_window.hpp"
 
 namespace stride::kernels {
 
@@ -53,8 +53,9 @@ void pool_channels_sse(PoolKind kind, const Spatial& in, Dim channels, const flo
 
 // One output position's channels: blocks of 16 and 4 channels in registers
 // (SSE2), the rest through y.
-void pool_position(PoolKind kind, const Spatial& in, Dim channels, const float* in_b, Range rd,
-                   Range rh, Range rw, float* y) {
+void pool_position(PoolKind kind, const Spatial& in, Dim channels, const float* in_b,
+                   const PoolWindow& w, float* y) {
+  const Range &rd = w.r[0], &rh = w.r[1], &rw = w.r[2];
   Dim c0 = 0;
 #if defined(__SSE2__)
   for (; c0 + 16 <= channels; c0 += 16)
@@ -82,32 +83,13 @@ void pool_position(PoolKind kind, const Spatial& in, Dim channels, const float* 
   }
 }
 
-// Output positions of all images are independent: shared out as rows of
-// positions (image, depth, height), about kPiece values at a time. Depth and
-// height are clipped once per row and no position needs a division (at
-// batch 1, dividing out each position's coordinates took a third of the
-// pooling time).
-constexpr Dim kPiece = 1 << 14;
-
+// Output positions of all images are independent (pool_window.hpp).
 void pool_fast(PoolKind kind, const PoolGeometry& g, const float* input, float* output) {
-  const Dim channels = g.channels;
-  const Spatial &in = g.input, &out = g.output;
-  const Dim row_values = out[2] * channels;
-  const auto window_range = [&](int axis, Dim o) {
-    return clip(o, g.strides[axis], g.pad_before[axis], g.window[axis], in[axis]);
-  };
-  parallel_for(g.batch * out[0] * out[1], std::max<Dim>(1, kPiece / std::max<Dim>(1, row_values)),
-               [&](Dim first, Dim last) {
-                 for (Dim row = first; row < last; ++row) {
-                   const Dim b = row / (out[0] * out[1]);
-                   const Range rd = window_range(0, row / out[1] % out[0]),
-                               rh = window_range(1, row % out[1]);
-                   const float* in_b = input + b * volume(in) * channels;
-                   float* y = output + row * row_values;
-                   for (Dim ow = 0; ow < out[2]; ++ow, y += channels)
-                     pool_position(kind, in, channels, in_b, rd, rh, window_range(2, ow), y);
-                 }
-               });
+  const Dim channels = g.channels, positions = volume(g.output);
+  for_each_pool_window(g, [&](Dim b, Dim position, const PoolWindow& w) {
+    pool_position(kind, g.input, channels, input + b * volume(g.input) * channels, w,
+                  output + (b * positions + position) * channels);
+  });
 }
 
 }  // namespace
