@@ -316,9 +316,8 @@ void activation_backward(KernelPath path, Activation activation, const float* z,
     return;
   }
   if (activation == Activation::kRelu) {
-    // From y alone (z > 0 exactly where y > 0), in a loop the compiler vectorizes.
     elementwise_pieces(size, [&](Dim begin, Dim end) {
-      for (Dim i = begin; i < end; ++i) dz[i] = dy[i] * (y[i] > 0.0f ? 1.0f : 0.0f);
+      relu_backward(y + begin, dy + begin, dz + begin, end - begin);
     });
     return;
   }
@@ -329,11 +328,15 @@ void activation_backward(KernelPath path, Activation activation, const float* z,
   });
 }
 
+void relu_backward(const float* y, const float* dy, float* dz, Dim size) {
+  for (Dim i = 0; i < size; ++i) dz[i] = dy[i] * (y[i] > 0.0f ? 1.0f : 0.0f);  // vectorizes
+}
+
 void relu_backward_channel_sums(const float* y, const float* dy, float* dz, Dim rows, Dim channels,
                                 float* sums) {
   detail::chunked_channel_sums(rows, channels, sums, [&](Dim first, Dim last, double* chunk) {
-    const Dim begin = first * channels, end = last * channels;
-    for (Dim i = begin; i < end; ++i) dz[i] = dy[i] * (y[i] > 0.0f ? 1.0f : 0.0f);
+    const Dim begin = first * channels;
+    relu_backward(y + begin, dy + begin, dz + begin, (last - first) * channels);
     detail::add_rows(dz + begin, last - first, channels, chunk);  // still in cache
   });
 }

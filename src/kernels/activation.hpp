@@ -53,6 +53,13 @@ void apply_activation(KernelPath path, Activation activation, float* data, Dim s
 void activation_backward(KernelPath path, Activation activation, const float* z, const float* y,
                          const float* dy, float* dz, Dim size, Dim last_dim);
 
+// relu's gradient over `size` values on the calling thread, from relu's
+// output y (z > 0 exactly where y > 0): dz = dy * (y > 0 ? 1 : 0), the
+// product as the reference takes it, so 0 * inf stays NaN. dz may alias dy.
+// The fast relu gradients below, and the first-layer kernel gradient
+// (conv_backward_kernel_relu), all go through it.
+void relu_backward(const float* y, const float* dy, float* dz, Dim size);
+
 // relu's gradient (dz = dy where y > 0, else 0; dz may alias dy) over `rows`
 // rows of `channels` values, and each channel's sum of dz into sums[c]: a
 // layer's bias gradient from the same pass over the data. The sums are

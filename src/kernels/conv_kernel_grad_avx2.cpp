@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "kernels/activation.hpp"
 #include "kernels/conv_plan.hpp"
 #include "kernels/parallel.hpp"
 
@@ -193,10 +194,7 @@ bool conv_backward_kernel_avx2(const ConvGeometry& g, const float* input, const 
         const Dim at = first * line_floats, floats = (last - first) * line_floats;
         const float* dy = output_grad + at;
         if (relu_output) {
-          // dz = dy * relu'(z), the product as activation_backward takes it
-          // (so 0 * inf stays NaN); z > 0 exactly where relu's output is.
-          const float* y = relu_output + at;
-          for (Dim i = 0; i < floats; ++i) masked[i] = dy[i] * (y[i] > 0.0f ? 1.0f : 0.0f);
+          relu_backward(relu_output + at, dy, masked.data(), floats);
           dy = masked.data();
         }
         for (Dim t = first_tile; t < last_tile; ++t)
