@@ -263,18 +263,19 @@ void gemm_blocked(const MicroKernel& micro, Transpose ta, Transpose tb, Dim m, D
   const Dim block_rows = std::min(kMc, round_up((m + share - 1) / share, micro.mr));
   const Dim row_blocks = (m + block_rows - 1) / block_rows;
   const Dim a_size = round_up(std::min(m, block_rows), micro.mr) * std::min(k, kKc);
-  const auto run_row_blocks = [&](Dim pc, Dim jc, Dim nc, const float* shared_b) {
+  // Row blocks [first, last) of C's columns [jc, jc + nc) times the k block
+  // from pc, with that block of B packed at shared_b.
+  const auto run_row_blocks = [&](Dim pc, Dim jc, Dim nc, const float* shared_b, Dim first,
+                                  Dim last) {
+    thread_local std::vector<float> packed_a;
+    if (Dim(packed_a.size()) < a_size) packed_a.resize(a_size);
     const Dim kc = std::min(kKc, k - pc);
-    return [=, &micro](Dim first, Dim last) {
-      thread_local std::vector<float> packed_a;
-      if (Dim(packed_a.size()) < a_size) packed_a.resize(a_size);
-      for (Dim block = first; block < last; ++block) {
-        const Dim ic = block * block_rows, mc = std::min(block_rows, m - ic);
-        pack_a(mc, kc, at(a, lda, ta, ic, pc), lda, ta, micro.mr, packed_a.data());
-        macro_kernel(micro, mc, nc, kc, packed_a.data(), shared_b, c + ic * ldc + jc, ldc,
-                     accumulate || pc > 0);
-      }
-    };
+    for (Dim block = first; block < last; ++block) {
+      const Dim ic = block * block_rows, mc = std::min(block_rows, m - ic);
+      pack_a(mc, kc, at(a, lda, ta, ic, pc), lda, ta, micro.mr, packed_a.data());
+      macro_kernel(micro, mc, nc, kc, packed_a.data(), shared_b, c + ic * ldc + jc, ldc,
+                   accumulate || pc > 0);
+    }
   };
 
   // A small B (a Dense layer's kernel, a thin filter bank) is packed whole,
@@ -289,7 +290,7 @@ void gemm_blocked(const MicroKernel& micro, Transpose ta, Transpose tb, Dim m, D
     const float* whole_b = packed_b.data();
     parallel_for(row_blocks, parallel ? 1 : row_blocks, [&](Dim first, Dim last) {
       for (Dim pc = 0; pc < k; pc += kKc)
-        run_row_blocks(pc, 0, n, whole_b + pc * padded_n)(first, last);
+        run_row_blocks(pc, 0, n, whole_b + pc * padded_n, first, last);
     });
     return;
   }
@@ -300,8 +301,10 @@ void gemm_blocked(const MicroKernel& micro, Transpose ta, Transpose tb, Dim m, D
     const Dim nc = std::min(kNc, n - jc);
     for (Dim pc = 0; pc < k; pc += kKc) {
       pack_b(std::min(kKc, k - pc), nc, at(b, ldb, tb, pc, jc), ldb, tb, micro.nr, packed_b.data());
+      // packed_b is thread_local: the workers get the caller's by pointer.
+      const float* shared_b = packed_b.data();
       parallel_for(row_blocks, parallel ? 1 : row_blocks,
-                   run_row_blocks(pc, jc, nc, packed_b.data()));
+                   [&](Dim first, Dim last) { run_row_blocks(pc, jc, nc, shared_b, first, last); });
     }
   }
 }

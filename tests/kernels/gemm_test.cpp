@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <limits>
+#include <tuple>
 #include <vector>
 
 #include "kernels/gemm_micro.hpp"
@@ -110,6 +111,26 @@ TEST(GemmKernel, EveryMicroKernelAgreesWithReference) {
     for (int trial = 0; trial < 40; ++trial) {
       expect_random_product_agrees(rng, rng.in(1, 30), rng.in(1, 40), rng.in(1, 40), micro);
     }
+  }
+}
+
+// Products big enough to be shared between threads, through both ways of
+// packing B: whole (a Dense kernel) and block by block (n * k over 64K
+// floats), with 1, 2 and 3 threads giving the same bits.
+TEST(GemmKernel, FastAgreesWhenThreadsShareTheProduct) {
+  test::Rng rng(12);
+  for (const auto& [m, n, k] : {std::tuple<Dim, Dim, Dim>{128, 10, 700}, {64, 600, 300}}) {
+    const std::vector<float> a = rng.floats(m * k), b = rng.floats(k * n);
+    std::vector<float> c_ref(m * n);
+    gemm(KernelPath::kReference, m, n, k, a.data(), k, b.data(), n, c_ref.data(), n, false);
+    const auto results = test::results_for_thread_counts([&] {
+      std::vector<float> c(m * n, std::numeric_limits<float>::quiet_NaN());
+      gemm(KernelPath::kFast, m, n, k, a.data(), k, b.data(), n, c.data(), n, false);
+      return c;
+    });
+    EXPECT_TRUE(agree(results[0], c_ref)) << m << "x" << n << "x" << k;
+    EXPECT_EQ(results[1], results[0]) << m << "x" << n << "x" << k;
+    EXPECT_EQ(results[2], results[0]) << m << "x" << n << "x" << k;
   }
 }
 
