@@ -10,13 +10,13 @@
 namespace stride::kernels {
 
 namespace {
-
 constexpr Dim kPiece = 8192;
+}  // namespace
 
 // Pieces of an even length, so a 64-bit draw is never split between two;
 // with input, each piece also multiplies its elements while they are hot.
-void mask_pieces(std::uint64_t key, double rate, float scale, float* mask, Dim size,
-                 const float* input, float* output) {
+void dropout_mask(std::uint64_t key, double rate, float scale, float* mask, Dim size,
+                  const float* input, float* output) {
   // Dropped when the 32-bit draw is below the threshold; 2^32 drops all.
   const std::uint64_t threshold = std::uint64_t(std::clamp(std::ceil(rate * 0x1p32), 0.0, 0x1p32));
   constexpr std::uint64_t kGolden = 0x9e3779b97f4a7c15ULL;
@@ -37,17 +37,6 @@ void mask_pieces(std::uint64_t key, double rate, float scale, float* mask, Dim s
     const Dim end = std::min(size, 2 * last);
     for (Dim i = 2 * first; i < end; ++i) output[i] = input[i] * mask[i];
   });
-}
-
-}  // namespace
-
-void dropout_mask(std::uint64_t key, double rate, float scale, float* mask, Dim size) {
-  mask_pieces(key, rate, scale, mask, size, nullptr, nullptr);
-}
-
-void dropout_mask_apply(std::uint64_t key, double rate, float scale, float* mask, Dim size,
-                        const float* input, float* output) {
-  mask_pieces(key, rate, scale, mask, size, input, output);
 }
 
 void apply_mask(const float* input, const float* mask, float* output, Dim size) {

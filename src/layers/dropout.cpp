@@ -72,8 +72,8 @@ class Dropout : public Layer {
     const float scale = rate_ >= 1.0 ? 0.0f : float(1.0 / (1.0 - rate_));
     Tensor output = Tensor::uninitialized(input.shape());  // overwritten
     if (mask.shape() == input.shape()) {
-      kernels::dropout_mask_apply(options.random->next(), rate_, scale, mask.data(), mask.size(),
-                                  input.data(), output.data());
+      kernels::dropout_mask(options.random->next(), rate_, scale, mask.data(), mask.size(),
+                            input.data(), output.data());
     } else {
       kernels::dropout_mask(options.random->next(), rate_, scale, mask.data(), mask.size());
       for_each_broadcast(input.shape(), mask.shape(),
