@@ -164,6 +164,16 @@ bool conv_forward_direct(const ConvGeometry& g, const float* input, const float*
 #endif
 }
 
+bool conv_winograd(const ConvGeometry& g, const float* input, const float* kernel, bool flip_swap,
+                   const float* bias, bool relu, float* output) {
+#ifdef STRIDE_X86_KERNELS
+  return cpu_has_avx2_fma() && conv_winograd_avx2(g, input, kernel, flip_swap, bias, relu, output);
+#else
+  (void)g, (void)input, (void)kernel, (void)flip_swap, (void)bias, (void)relu, (void)output;
+  return false;
+#endif
+}
+
 }  // namespace detail
 
 // stride's direct forward kernel takes ungrouped convolutions with at least
@@ -182,6 +192,8 @@ void conv_forward(KernelPath path, const ConvGeometry& g, const float* input, co
   } else if (g.groups == g.in_channels && g.groups > 1) {
     // Depthwise even for 1x1 kernels: one loop beats a thin gemm per channel.
     conv_depthwise(g, input, kernel, bias, output);
+  } else if (direct && detail::conv_winograd(g, input, kernel, false, bias, relu, output)) {
+    return;  // relu included
   } else if (direct && g.in_channels >= kDirectMinChannels &&
              detail::conv_forward_direct(g, input, kernel, bias, output, relu)) {
     return;  // relu included

@@ -109,6 +109,23 @@ bool conv_forward_avx2(const ConvGeometry& g, const float* input, const float* k
                        bool relu);  // only where cpu_has_avx2_fma()
 #endif
 
+// A 3x3, stride-1, undilated, ungrouped 2D convolution by Winograd's
+// F(4x4, 3x3) in AVX2+FMA (conv_winograd_avx2.cpp), bias and relu included:
+// a quarter of the direct kernel's multiply-adds, a few times its rounding.
+// With `flip_swap` the kernel is read as the input gradient's
+// (K'[kh][kw][c][f] = K[2-kh][2-kw][f][c], the layout (3, 3, out, in) of the
+// convolution whose gradient this is). Returns false, writing nothing,
+// where the CPU lacks AVX2+FMA, the geometry is not that, the channel counts
+// are not multiples of 8 from 16 on, or there are fewer than 64 output tiles
+// of 4x4 (the kernel's transform would not be repaid).
+bool conv_winograd(const ConvGeometry& g, const float* input, const float* kernel, bool flip_swap,
+                   const float* bias, bool relu, float* output);
+#ifdef STRIDE_X86_KERNELS
+bool conv_winograd_avx2(const ConvGeometry& g, const float* input, const float* kernel,
+                        bool flip_swap, const float* bias, bool relu,
+                        float* output);  // only where cpu_has_avx2_fma()
+#endif
+
 // The kernel gradient of an ungrouped convolution as a direct gemm in
 // AVX2+FMA (conv_kernel_grad_avx2.cpp): the same sums for every thread
 // count. Returns false, writing nothing, where the CPU lacks AVX2+FMA or the

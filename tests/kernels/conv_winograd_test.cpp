@@ -1,0 +1,216 @@
+// detail::conv_winograd (Winograd F(4x4, 3x3), conv_winograd_avx2.cpp): a
+// hand-worked case, the forward and the input gradient's kernel against the
+// reference loops on random geometries, thread counts, the geometries it
+// declines, and conv_forward's use of it.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "kernels/conv.hpp"
+#include "kernels/internal.hpp"
+#include "kernels/kernel_test_util.hpp"
+
+namespace stride::kernels {
+namespace {
+
+using test::volume;
+
+// Winograd's transforms multiply by constants up to 8 (and divide by 24), so
+// its rounding is a few times a direct sum's: measured up to 3.5x the
+// agree_to_rounding bound on the bench shapes (b)-(d), allowed 8x here.
+constexpr double kWinogradRounding = 8.0;
+
+std::vector<float> nans(Dim n) {
+  return std::vector<float>(n, std::numeric_limits<float>::quiet_NaN());
+}
+
+std::vector<float> absolute(std::vector<float> values) {
+  for (float& v : values) v = std::fabs(v);
+  return values;
+}
+
+bool available() {
+  ConvGeometry g;  // 8 images of 16x16: 128 tiles
+  g.batch = 8;
+  g.input = g.output = {1, 16, 16};
+  g.kernel = {1, 3, 3};
+  g.pad_before = {0, 1, 1};
+  g.in_channels = g.out_channels = 16;
+  std::vector<float> x(8 * 256 * 16), k(9 * 16 * 16), y(x.size());
+  return detail::conv_winograd(g, x.data(), k.data(), false, nullptr, false, y.data());
+}
+
+// A 3x3 stride-1 geometry the kernel takes: pad_before 0-2 per axis, the
+// output as long as that padding and 0-2 after it allow, channels multiples
+// of 8 (16 to 40), enough images for 64 tiles.
+ConvGeometry random_geometry(test::Rng& rng) {
+  ConvGeometry g;
+  g.kernel = {1, 3, 3};
+  for (int axis = 1; axis < 3; ++axis) {
+    g.input[axis] = rng.in(3, 15);
+    g.pad_before[axis] = rng.in(0, 2);
+    g.output[axis] = g.input[axis] + g.pad_before[axis] + rng.in(0, 2) - 2;
+  }
+  g.in_channels = 8 * rng.in(2, 5);
+  g.out_channels = 8 * rng.in(2, 5);
+  const Dim tiles = ((g.output[1] + 3) / 4) * ((g.output[2] + 3) / 4);
+  g.batch = (64 + tiles - 1) / tiles + rng.in(0, 1);
+  return g;
+}
+
+std::vector<float> winograd(const ConvGeometry& g, const std::vector<float>& input,
+                            const std::vector<float>& kernel, bool flip_swap, const float* bias,
+                            bool relu) {
+  std::vector<float> out = nans(g.batch * volume(g.output) * g.out_channels);
+  EXPECT_TRUE(
+      detail::conv_winograd(g, input.data(), kernel.data(), flip_swap, bias, relu, out.data()))
+      << "declined " << test::describe(g);
+  return out;
+}
+
+std::vector<float> reference(const ConvGeometry& g, const std::vector<float>& input,
+                             const std::vector<float>& kernel, const float* bias) {
+  std::vector<float> out = nans(g.batch * volume(g.output) * g.out_channels);
+  detail::conv_forward_reference(g, input.data(), kernel.data(), bias, out.data());
+  return out;
+}
+
+TEST(WinogradConv, AllOnesCountTheTapsInside) {
+  if (!available()) GTEST_SKIP() << "no AVX2+FMA on this CPU";
+  // 'same' padding on 8x8 images, 16 channels of ones, a kernel of ones:
+  // each output is 16 x (the taps inside the image) + the bias 0.5, i.e.
+  // 4 taps at a corner, 6 along an edge, 9 inside.
+  ConvGeometry g;
+  g.batch = 16;  // 4 tiles each
+  g.input = g.output = {1, 8, 8};
+  g.kernel = {1, 3, 3};
+  g.pad_before = {0, 1, 1};
+  g.in_channels = g.out_channels = 16;
+  const std::vector<float> input(16 * 64 * 16, 1.0f), kernel(9 * 16 * 16, 1.0f), bias(16, 0.5f);
+  const std::vector<float> out = winograd(g, input, kernel, false, bias.data(), false);
+  for (Dim b = 0; b < 16; ++b)
+    for (Dim y = 0; y < 8; ++y)
+      for (Dim x = 0; x < 8; ++x) {
+        const int rows = (y == 0 || y == 7) ? 2 : 3, cols = (x == 0 || x == 7) ? 2 : 3;
+        const float expected = 16.0f * float(rows * cols) + 0.5f;
+        for (Dim f = 0; f < 16; ++f)
+          ASSERT_NEAR(out[((b * 8 + y) * 8 + x) * 16 + f], expected, 2e-4)
+              << "image " << b << " at (" << y << ", " << x << "), filter " << f;
+      }
+}
+
+TEST(WinogradConv, AgreesWithReferenceToItsRounding) {
+  if (!available()) GTEST_SKIP() << "no AVX2+FMA on this CPU";
+  test::Rng rng(71);
+  for (int trial = 0; trial < 12; ++trial) {
+    const ConvGeometry g = random_geometry(rng);
+    const std::vector<float> input = rng.floats(g.batch * volume(g.input) * g.in_channels);
+    const std::vector<float> kernel = rng.floats(9 * g.in_channels * g.out_channels);
+    const std::vector<float> bias = rng.floats(g.out_channels);
+    const bool relu = rng.coin();
+    const float* b = rng.coin() ? bias.data() : nullptr;
+    std::vector<float> expected = reference(g, input, kernel, b);
+    if (relu)
+      for (float& v : expected) v = std::max(v, 0.0f);
+    const std::vector<float> magnitude = reference(g, absolute(input), absolute(kernel), nullptr);
+    EXPECT_TRUE(test::agree_to_rounding(winograd(g, input, kernel, false, b, relu), expected,
+                                        magnitude, kWinogradRounding))
+        << "trial " << trial << ": " << test::describe(g) << (b ? ", bias" : "")
+        << (relu ? ", relu" : "");
+  }
+}
+
+TEST(WinogradConv, FlippedKernelGivesTheInputGradient) {
+  if (!available()) GTEST_SKIP() << "no AVX2+FMA on this CPU";
+  // The input gradient of g is the convolution of the output gradient with
+  // the kernel flipped and its channel axes swapped, padded 2 - pad_before.
+  test::Rng rng(72);
+  for (int trial = 0; trial < 8; ++trial) {
+    ConvGeometry g = random_geometry(rng);
+    g.pad_before = {0, rng.in(0, 1), rng.in(0, 1)};  // 'valid' and 'same' gradients
+    for (int axis = 1; axis < 3; ++axis)
+      g.output[axis] = g.input[axis] + 2 * g.pad_before[axis] - 2;
+    const Dim dual_tiles = ((g.input[1] + 3) / 4) * ((g.input[2] + 3) / 4);
+    g.batch = (64 + dual_tiles - 1) / dual_tiles;  // 64 tiles of the gradient
+    const std::vector<float> dy = rng.floats(g.batch * volume(g.output) * g.out_channels);
+    const std::vector<float> kernel = rng.floats(9 * g.in_channels * g.out_channels);
+    std::vector<float> expected = nans(g.batch * volume(g.input) * g.in_channels);
+    detail::conv_backward_input_reference(g, dy.data(), kernel.data(), expected.data());
+    std::vector<float> magnitude(expected.size());
+    detail::conv_backward_input_reference(g, absolute(dy).data(), absolute(kernel).data(),
+                                          magnitude.data());
+    ConvGeometry dual = g;
+    dual.input = g.output;
+    dual.output = g.input;
+    dual.in_channels = g.out_channels;
+    dual.out_channels = g.in_channels;
+    dual.pad_before = {0, 2 - g.pad_before[1], 2 - g.pad_before[2]};
+    EXPECT_TRUE(test::agree_to_rounding(winograd(dual, dy, kernel, true, nullptr, false), expected,
+                                        magnitude, kWinogradRounding))
+        << "trial " << trial << ": " << test::describe(g);
+  }
+}
+
+TEST(WinogradConv, SameBitsForEveryThreadCount) {
+  if (!available()) GTEST_SKIP() << "no AVX2+FMA on this CPU";
+  test::Rng rng(73);
+  const ConvGeometry g = random_geometry(rng);
+  const std::vector<float> input = rng.floats(g.batch * volume(g.input) * g.in_channels);
+  const std::vector<float> kernel = rng.floats(9 * g.in_channels * g.out_channels);
+  const auto results = test::results_for_thread_counts(
+      [&] { return winograd(g, input, kernel, false, nullptr, false); });
+  EXPECT_EQ(results[0], results[1]) << test::describe(g);
+  EXPECT_EQ(results[0], results[2]) << test::describe(g);
+}
+
+TEST(WinogradConv, DeclinesOtherGeometriesWritingNothing) {
+  if (!available()) GTEST_SKIP() << "no AVX2+FMA on this CPU";
+  ConvGeometry fits;
+  fits.batch = 8;
+  fits.input = fits.output = {1, 16, 16};
+  fits.kernel = {1, 3, 3};
+  fits.pad_before = {0, 1, 1};
+  fits.in_channels = fits.out_channels = 16;
+  std::vector<std::pair<std::string, ConvGeometry>> declined;
+  const auto add = [&](std::string what, auto change) {
+    ConvGeometry g = fits;
+    change(g);
+    declined.emplace_back(std::move(what), g);
+  };
+  add("stride 2", [](ConvGeometry& g) { g.strides = {1, 2, 2}, g.output = {1, 8, 8}; });
+  add("dilation 2", [](ConvGeometry& g) { g.dilation = {1, 2, 2}, g.output = {1, 14, 14}; });
+  add("5x5 kernel", [](ConvGeometry& g) { g.kernel = {1, 5, 5}, g.output = {1, 14, 14}; });
+  add("3D", [](ConvGeometry& g) { g.input[0] = g.output[0] = 3; });
+  add("2 groups", [](ConvGeometry& g) { g.groups = 2; });
+  add("12 input channels", [](ConvGeometry& g) { g.in_channels = 12; });
+  add("8 input channels", [](ConvGeometry& g) { g.in_channels = 8; });
+  add("20 filters", [](ConvGeometry& g) { g.out_channels = 20; });
+  add("63 tiles", [](ConvGeometry& g) { g.batch = 7, g.input = g.output = {1, 12, 12}; });
+  for (const auto& [what, g] : declined) {
+    const std::vector<float> input(g.batch * volume(g.input) * g.in_channels, 1.0f);
+    const std::vector<float> kernel(volume(g.kernel) * g.in_channels * g.out_channels, 1.0f);
+    std::vector<float> out = nans(g.batch * volume(g.output) * g.out_channels);
+    EXPECT_FALSE(
+        detail::conv_winograd(g, input.data(), kernel.data(), false, nullptr, false, out.data()))
+        << what;
+    for (float v : out) ASSERT_TRUE(std::isnan(v)) << what << ": wrote an output";
+  }
+}
+
+TEST(WinogradConv, ConvForwardTakesItWhereItFits) {
+  if (!available()) GTEST_SKIP() << "no AVX2+FMA on this CPU";
+  test::Rng rng(74);
+  const ConvGeometry g = random_geometry(rng);
+  const std::vector<float> input = rng.floats(g.batch * volume(g.input) * g.in_channels);
+  const std::vector<float> kernel = rng.floats(9 * g.in_channels * g.out_channels);
+  const std::vector<float> bias = rng.floats(g.out_channels);
+  std::vector<float> out = nans(g.batch * volume(g.output) * g.out_channels);
+  conv_forward(KernelPath::kFast, g, input.data(), kernel.data(), bias.data(), out.data(), true);
+  EXPECT_EQ(out, winograd(g, input, kernel, false, bias.data(), true)) << test::describe(g);
+}
+
+}  // namespace
+}  // namespace stride::kernels
