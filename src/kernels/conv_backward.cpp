@@ -30,6 +30,16 @@ bool conv_backward_kernel_direct(const ConvGeometry& g, const float* input,
 #endif
 }
 
+bool conv_winograd_kernel_grad(const ConvGeometry& g, const float* input, const float* output_grad,
+                               float* kernel_grad) {
+#ifdef STRIDE_X86_KERNELS
+  return cpu_has_avx2_fma() && conv_winograd_kernel_grad_avx2(g, input, output_grad, kernel_grad);
+#else
+  (void)g, (void)input, (void)output_grad, (void)kernel_grad;
+  return false;
+#endif
+}
+
 }  // namespace detail
 
 namespace {
@@ -269,6 +279,9 @@ void conv_backward_kernel(KernelPath path, const ConvGeometry& g, const float* i
   detail::check_conv_geometry(g, "convolution gradient");
   if (path == KernelPath::kReference) {
     detail::conv_backward_kernel_reference(g, input, output_grad, kernel_grad);
+  } else if (detail::direct_kernels() &&
+             detail::conv_winograd_kernel_grad(g, input, output_grad, kernel_grad)) {
+    // Winograd took it (3x3 stride 1).
   } else if (!detail::is_pointwise(g) &&  // pointwise: the plain gemm below is as fast
              detail::direct_kernels() &&
              detail::conv_backward_kernel_direct(g, input, output_grad, kernel_grad)) {

@@ -14,36 +14,65 @@
 // few times the direct sum's; tests/kernels/conv_winograd_test.cpp bounds
 // it. Each tile is computed whole by one thread: the same bits for every
 // thread count.
-#include <immintrin.h>
-
 #include <algorithm>
 #include <vector>
 
-#include "kernels/internal.hpp"
 #include "kernels/parallel.hpp"
+#include "kernels/winograd_avx2.hpp"
 #include "stride/parallel.hpp"
 
 namespace stride::kernels::detail {
+namespace winograd {
+
+bool winograd_shape(const ConvGeometry& g, WinogradShape& s) {
+  const bool plain_3x3 = g.groups == 1 && g.input[0] == 1 && g.output[0] == 1 &&
+                         g.kernel == Spatial{1, 3, 3} && g.strides == Spatial{1, 1, 1} &&
+                         g.dilation == Spatial{1, 1, 1} && g.pad_before[0] == 0;
+  s = WinogradShape{g.batch,         g.input[1],      g.input[2],    g.output[1],   g.output[2],
+                    g.pad_before[1], g.pad_before[2], g.in_channels, g.out_channels};
+  s.tiles_h = (s.out_h + 3) / 4;
+  s.tiles_w = (s.out_w + 3) / 4;
+  s.tiles = s.tiles_h * s.tiles_w;
+  return plain_3x3 && s.cin % kLanes == 0 && s.cin >= 16 && s.cout % kLanes == 0 && s.cout >= 16 &&
+         s.batch * s.tiles >= kMinTiles;
+}
+
+STRIDE_TARGET_AVX2_FMA void transform_input_tile(const WinogradShape& s, const float* input,
+                                                 Dim tile, Dim slot, Dim stride, float* v) {
+  const Dim b = tile / s.tiles, ty = tile % s.tiles / s.tiles_w, tx = tile % s.tiles_w;
+  const Dim y0 = ty * 4 - s.pad_top, x0 = tx * 4 - s.pad_left;
+  const float* image = input + b * s.in_h * s.in_w * s.cin;
+  const float* pixel[6][6];  // nullptr: outside the image
+  for (int i = 0; i < 6; ++i)
+    for (int j = 0; j < 6; ++j) {
+      const Dim y = y0 + i, x = x0 + j;
+      pixel[i][j] =
+          inside(y, s.in_h) && inside(x, s.in_w) ? image + (y * s.in_w + x) * s.cin : nullptr;
+    }
+  for (Dim c = 0; c < s.cin; c += kLanes) {
+    __m256 columns[6][6];  // B^T d, then B^T d B row by row
+    for (int j = 0; j < 6; ++j) {
+      __m256 d[6];
+      for (int i = 0; i < 6; ++i)
+        d[i] = pixel[i][j] ? _mm256_loadu_ps(pixel[i][j] + c) : _mm256_setzero_ps();
+      __m256 r[6];
+      input_transform6(d, r);
+      for (int i = 0; i < 6; ++i) columns[i][j] = r[i];
+    }
+    float* to = v + slot * s.cin + c;
+    for (int i = 0; i < 6; ++i) {
+      __m256 r[6];
+      input_transform6(columns[i], r);
+      for (int j = 0; j < 6; ++j) _mm256_storeu_ps(to + (i * 6 + j) * stride, r[j]);
+    }
+  }
+}
+
+}  // namespace winograd
+
 namespace {
 
-constexpr int kLanes = 8;      // floats per ymm register
-constexpr int kPoints = 36;    // 6x6 transformed positions
-constexpr int kTileRows = 6;   // tiles per gemm register tile
-constexpr Dim kMinTiles = 64;  // below this the kernel transform is not repaid
-
-// The part of the geometry the kernel uses, 2D (the depth axis has size 1).
-struct WinogradShape {
-  Dim batch, in_h, in_w, out_h, out_w, pad_top, pad_left, cin, cout;
-  Dim tiles_h, tiles_w, tiles;  // 4x4 output tiles per column, per row, in all
-
-  // Input channels and filters in the gemm's units, and how many tiles a
-  // block holds: V (36 x block x Cin) and M (36 x block x Cout) take at most
-  // ~200 KiB together (L2 holds 512 KiB on the machines measured).
-  Dim block_tiles() const {
-    const Dim fit = (200 * 1024 / 4) / (kPoints * (cin + cout));
-    return std::clamp<Dim>(fit / kTileRows * kTileRows, kTileRows, 8 * kTileRows);
-  }
-};
+using namespace winograd;
 
 // U = G g G^T for every (c, f), in double, stored as U[xi][c][f]. g is
 // K[kh][kw][c][f] (forward), or with `flip_swap` the kernel of the input
@@ -76,61 +105,6 @@ void transform_kernel(const float* kernel, Dim cin, Dim cout, bool flip_swap, fl
   });
 }
 
-// B^T applied to six vectors (one column or row of a 6x6 input block).
-STRIDE_TARGET_AVX2_FMA inline void input_transform6(const __m256 d[6], __m256 r[6]) {
-  const __m256 two = _mm256_set1_ps(2), four = _mm256_set1_ps(4), five = _mm256_set1_ps(5);
-  r[0] = _mm256_fmadd_ps(four, d[0], _mm256_fnmadd_ps(five, d[2], d[4]));
-  r[1] = _mm256_fnmadd_ps(four, _mm256_add_ps(d[1], d[2]), _mm256_add_ps(d[3], d[4]));
-  r[2] = _mm256_fmadd_ps(four, _mm256_sub_ps(d[1], d[2]), _mm256_sub_ps(d[4], d[3]));
-  r[3] = _mm256_fmadd_ps(two, _mm256_sub_ps(d[3], d[1]), _mm256_sub_ps(d[4], d[2]));
-  r[4] = _mm256_fmadd_ps(two, _mm256_sub_ps(d[1], d[3]), _mm256_sub_ps(d[4], d[2]));
-  r[5] = _mm256_fmadd_ps(four, d[1], _mm256_fnmadd_ps(five, d[3], d[5]));
-}
-
-// A^T applied to six vectors: four outputs.
-STRIDE_TARGET_AVX2_FMA inline void output_transform6(const __m256 m[6], __m256 o[4]) {
-  const __m256 sum12 = _mm256_add_ps(m[1], m[2]), diff12 = _mm256_sub_ps(m[1], m[2]);
-  const __m256 sum34 = _mm256_add_ps(m[3], m[4]), diff34 = _mm256_sub_ps(m[3], m[4]);
-  o[0] = _mm256_add_ps(_mm256_add_ps(m[0], sum12), sum34);
-  o[1] = _mm256_fmadd_ps(_mm256_set1_ps(2), diff34, diff12);
-  o[2] = _mm256_fmadd_ps(_mm256_set1_ps(4), sum34, sum12);
-  o[3] = _mm256_add_ps(_mm256_fmadd_ps(_mm256_set1_ps(8), diff34, diff12), m[5]);
-}
-
-// V[xi][slot][c] for tile `tile`, all channels (Cin a multiple of 8);
-// input positions outside the image read zero.
-STRIDE_TARGET_AVX2_FMA void transform_input_tile(const WinogradShape& s, const float* input,
-                                                 Dim tile, Dim slot, Dim block, float* v) {
-  const Dim b = tile / s.tiles, ty = tile % s.tiles / s.tiles_w, tx = tile % s.tiles_w;
-  const Dim y0 = ty * 4 - s.pad_top, x0 = tx * 4 - s.pad_left;
-  const float* image = input + b * s.in_h * s.in_w * s.cin;
-  const float* pixel[6][6];  // nullptr: outside the image
-  for (int i = 0; i < 6; ++i)
-    for (int j = 0; j < 6; ++j) {
-      const Dim y = y0 + i, x = x0 + j;
-      pixel[i][j] =
-          inside(y, s.in_h) && inside(x, s.in_w) ? image + (y * s.in_w + x) * s.cin : nullptr;
-    }
-  const Dim point_stride = block * s.cin;  // floats from V[xi] to V[xi + 1]
-  for (Dim c = 0; c < s.cin; c += kLanes) {
-    __m256 columns[6][6];  // B^T d, then B^T d B row by row
-    for (int j = 0; j < 6; ++j) {
-      __m256 d[6];
-      for (int i = 0; i < 6; ++i)
-        d[i] = pixel[i][j] ? _mm256_loadu_ps(pixel[i][j] + c) : _mm256_setzero_ps();
-      __m256 r[6];
-      input_transform6(d, r);
-      for (int i = 0; i < 6; ++i) columns[i][j] = r[i];
-    }
-    float* to = v + slot * s.cin + c;
-    for (int i = 0; i < 6; ++i) {
-      __m256 r[6];
-      input_transform6(columns[i], r);
-      for (int j = 0; j < 6; ++j) _mm256_storeu_ps(to + (i * 6 + j) * point_stride, r[j]);
-    }
-  }
-}
-
 // M[xi][row0 + i][f0 ...] = sum over c of V[xi][row0 + i][c] * U[xi][c][f0 ...]
 // for six rows and 8*NV filters.
 template <int NV>
@@ -160,20 +134,19 @@ STRIDE_TARGET_AVX2_FMA void gemm_tile(const float* v, Dim cin, const float* u, D
 // Y = A^T M A for tile `tile` (M[xi][slot][f]), plus bias, relu, stored
 // where the tile's pixels are inside the output.
 STRIDE_TARGET_AVX2_FMA void transform_output_tile(const WinogradShape& s, const float* m, Dim tile,
-                                                  Dim slot, Dim block, const float* bias, bool relu,
-                                                  float* output) {
+                                                  Dim slot, Dim stride, const float* bias,
+                                                  bool relu, float* output) {
   const Dim b = tile / s.tiles, ty = tile % s.tiles / s.tiles_w, tx = tile % s.tiles_w;
   const int rows = int(std::min<Dim>(4, s.out_h - ty * 4));
   const int cols = int(std::min<Dim>(4, s.out_w - tx * 4));
   float* corner = output + ((b * s.out_h + ty * 4) * s.out_w + tx * 4) * s.cout;
-  const Dim point_stride = block * s.cout;
   const __m256 zero = _mm256_setzero_ps();
   for (Dim f = 0; f < s.cout; f += kLanes) {
     const float* from = m + slot * s.cout + f;
     __m256 half[6][4];  // M A, row by row
     for (int i = 0; i < 6; ++i) {
       __m256 row[6];
-      for (int j = 0; j < 6; ++j) row[j] = _mm256_loadu_ps(from + (i * 6 + j) * point_stride);
+      for (int j = 0; j < 6; ++j) row[j] = _mm256_loadu_ps(from + (i * 6 + j) * stride);
       output_transform6(row, half[i]);
     }
     const __m256 start = bias ? _mm256_loadu_ps(bias + f) : zero;
@@ -195,13 +168,14 @@ STRIDE_TARGET_AVX2_FMA void run_block(const WinogradShape& s, const float* input
                                       const float* bias, bool relu, Dim first, Dim count, Dim block,
                                       float* v, float* m, float* output) {
   const Dim rows = (count + kTileRows - 1) / kTileRows * kTileRows;
-  for (Dim t = 0; t < count; ++t) transform_input_tile(s, input, first + t, t, block, v);
+  const Dim v_stride = point_stride(block, s.cin), m_stride = point_stride(block, s.cout);
+  for (Dim t = 0; t < count; ++t) transform_input_tile(s, input, first + t, t, v_stride, v);
   for (int xi = 0; xi < kPoints; ++xi)  // rows past `count` are zero: their M is never read
-    for (Dim t = count; t < rows; ++t) std::fill_n(v + (xi * block + t) * s.cin, s.cin, 0.0f);
+    for (Dim t = count; t < rows; ++t) std::fill_n(v + xi * v_stride + t * s.cin, s.cin, 0.0f);
   for (int xi = 0; xi < kPoints; ++xi) {
-    const float* v_xi = v + xi * block * s.cin;
+    const float* v_xi = v + xi * v_stride;
     const float* u_xi = u + xi * s.cin * s.cout;
-    float* m_xi = m + xi * block * s.cout;
+    float* m_xi = m + xi * m_stride;
     for (Dim f = 0; f < s.cout; f += 2 * kLanes) {
       const bool wide = s.cout - f >= 2 * kLanes;
       for (Dim r = 0; r < rows; r += kTileRows) {
@@ -213,42 +187,27 @@ STRIDE_TARGET_AVX2_FMA void run_block(const WinogradShape& s, const float* input
     }
   }
   for (Dim t = 0; t < count; ++t)
-    transform_output_tile(s, m, first + t, t, block, bias, relu, output);
+    transform_output_tile(s, m, first + t, t, m_stride, bias, relu, output);
 }
 
 }  // namespace
 
 bool conv_winograd_avx2(const ConvGeometry& g, const float* input, const float* kernel,
                         bool flip_swap, const float* bias, bool relu, float* output) {
-  const bool plain_3x3 = g.groups == 1 && g.input[0] == 1 && g.output[0] == 1 &&
-                         g.kernel == Spatial{1, 3, 3} && g.strides == Spatial{1, 1, 1} &&
-                         g.dilation == Spatial{1, 1, 1} && g.pad_before[0] == 0;
-  WinogradShape s{g.batch,
-                  g.input[1],
-                  g.input[2],
-                  g.output[1],
-                  g.output[2],
-                  g.pad_before[1],
-                  g.pad_before[2],
-                  g.in_channels,
-                  g.out_channels,
-                  (g.output[1] + 3) / 4,
-                  (g.output[2] + 3) / 4,
-                  0};
-  s.tiles = s.tiles_h * s.tiles_w;
+  WinogradShape s;
+  if (!winograd_shape(g, s)) return false;
   const Dim all_tiles = s.batch * s.tiles;
-  if (!plain_3x3 || s.cin % kLanes != 0 || s.cin < 16 || s.cout % kLanes != 0 || s.cout < 16 ||
-      all_tiles < kMinTiles)
-    return false;
 
   std::vector<float> u(std::size_t(kPoints) * s.cin * s.cout);
   transform_kernel(kernel, s.cin, s.cout, flip_swap, u.data());
-  const Dim block = s.block_tiles(), block_count = (all_tiles + block - 1) / block;
+  // V and M of a block stay in L2 (512 KiB on the machines measured).
+  const Dim block = s.block_tiles(200 * 1024, 8 * kTileRows),
+            block_count = (all_tiles + block - 1) / block;
   const float* u_all = u.data();
   parallel_for(block_count, 1, [&](Dim first_block, Dim last_block) {
     thread_local std::vector<float> scratch;
-    const std::size_t v_size = std::size_t(kPoints) * block * s.cin;
-    scratch.resize(std::max(scratch.size(), v_size + kPoints * block * s.cout));
+    const std::size_t v_size = std::size_t(kPoints) * point_stride(block, s.cin);
+    scratch.resize(std::max(scratch.size(), v_size + kPoints * point_stride(block, s.cout)));
     for (Dim k = first_block; k < last_block; ++k) {
       const Dim first = k * block, count = std::min(block, all_tiles - first);
       run_block(s, input, u_all, bias, relu, first, count, block, scratch.data(),

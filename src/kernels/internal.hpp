@@ -126,6 +126,18 @@ bool conv_winograd_avx2(const ConvGeometry& g, const float* input, const float* 
                         float* output);  // only where cpu_has_avx2_fma()
 #endif
 
+// The kernel gradient of the convolutions conv_winograd takes, by
+// Winograd's F(3x3, 4x4) (conv_winograd_kernel_grad_avx2.cpp): a quarter of
+// the direct kernel's multiply-adds, the same bits for every thread count.
+// Returns false, writing nothing, where conv_winograd would.
+bool conv_winograd_kernel_grad(const ConvGeometry& g, const float* input, const float* output_grad,
+                               float* kernel_grad);
+#ifdef STRIDE_X86_KERNELS
+bool conv_winograd_kernel_grad_avx2(const ConvGeometry& g, const float* input,
+                                    const float* output_grad,
+                                    float* kernel_grad);  // only where cpu_has_avx2_fma()
+#endif
+
 // The kernel gradient of an ungrouped convolution as a direct gemm in
 // AVX2+FMA (conv_kernel_grad_avx2.cpp): the same sums for every thread
 // count. Returns false, writing nothing, where the CPU lacks AVX2+FMA or the

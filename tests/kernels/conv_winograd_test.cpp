@@ -1,7 +1,9 @@
-// detail::conv_winograd (Winograd F(4x4, 3x3), conv_winograd_avx2.cpp): a
-// hand-worked case, the forward and the input gradient's kernel against the
-// reference loops on random geometries, thread counts, the geometries it
-// declines, and conv_forward's use of it.
+// detail::conv_winograd (Winograd F(4x4, 3x3), conv_winograd_avx2.cpp) and
+// detail::conv_winograd_kernel_grad (F(3x3, 4x4)): hand-worked cases, the
+// forward, the input gradient and the kernel gradient against the reference
+// loops on random geometries, thread counts, the geometries they decline,
+// and conv_forward's, conv_backward_input's and conv_backward_kernel's use
+// of them.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -43,6 +45,13 @@ bool available() {
   return detail::conv_winograd(g, x.data(), k.data(), false, nullptr, false, y.data());
 }
 
+// The fewest images whose outputs of this size hold 64 tiles of 4x4 (what
+// the kernels need at least).
+Dim images_for_64_tiles(const Spatial& output) {
+  const Dim tiles = ((output[1] + 3) / 4) * ((output[2] + 3) / 4);
+  return (64 + tiles - 1) / tiles;
+}
+
 // A 3x3 stride-1 geometry the kernel takes: pad_before 0-2 per axis, the
 // output as long as that padding and 0-2 after it allow, channels multiples
 // of 8 (16 to 40), enough images for 64 tiles.
@@ -56,8 +65,7 @@ ConvGeometry random_geometry(test::Rng& rng) {
   }
   g.in_channels = 8 * rng.in(2, 5);
   g.out_channels = 8 * rng.in(2, 5);
-  const Dim tiles = ((g.output[1] + 3) / 4) * ((g.output[2] + 3) / 4);
-  g.batch = (64 + tiles - 1) / tiles + rng.in(0, 1);
+  g.batch = images_for_64_tiles(g.output) + rng.in(0, 1);
   return g;
 }
 
@@ -133,8 +141,7 @@ TEST(WinogradConv, FlippedKernelGivesTheInputGradient) {
     g.pad_before = {0, rng.in(0, 1), rng.in(0, 1)};  // 'valid' and 'same' gradients
     for (int axis = 1; axis < 3; ++axis)
       g.output[axis] = g.input[axis] + 2 * g.pad_before[axis] - 2;
-    const Dim dual_tiles = ((g.input[1] + 3) / 4) * ((g.input[2] + 3) / 4);
-    g.batch = (64 + dual_tiles - 1) / dual_tiles;  // 64 tiles of the gradient
+    g.batch = images_for_64_tiles(g.input);  // the gradient's tiles
     const std::vector<float> dy = rng.floats(g.batch * volume(g.output) * g.out_channels);
     const std::vector<float> kernel = rng.floats(9 * g.in_channels * g.out_channels);
     std::vector<float> expected = nans(g.batch * volume(g.input) * g.in_channels);
@@ -152,6 +159,66 @@ TEST(WinogradConv, FlippedKernelGivesTheInputGradient) {
                                         magnitude, kWinogradRounding))
         << "trial " << trial << ": " << test::describe(g);
   }
+}
+
+std::vector<float> winograd_kernel_grad(const ConvGeometry& g, const std::vector<float>& input,
+                                        const std::vector<float>& output_grad) {
+  std::vector<float> dk = nans(9 * g.in_channels * g.out_channels);
+  EXPECT_TRUE(detail::conv_winograd_kernel_grad(g, input.data(), output_grad.data(), dk.data()))
+      << "declined " << test::describe(g);
+  return dk;
+}
+
+TEST(WinogradConv, KernelGradientOfOnesCountsThePixelsEachTapReads) {
+  if (!available()) GTEST_SKIP() << "no AVX2+FMA on this CPU";
+  // 'same' padding on 8x8 images of ones, an output gradient of ones: the
+  // tap (kh, kw) reads the input from 7 or 8 output rows (7 where it looks
+  // past the top or bottom edge) times 7 or 8 columns, in each of 16 images.
+  ConvGeometry g;
+  g.batch = 16;
+  g.input = g.output = {1, 8, 8};
+  g.kernel = {1, 3, 3};
+  g.pad_before = {0, 1, 1};
+  g.in_channels = g.out_channels = 16;
+  const std::vector<float> input(16 * 64 * 16, 1.0f), dy(16 * 64 * 16, 1.0f);
+  const std::vector<float> dk = winograd_kernel_grad(g, input, dy);
+  for (Dim kh = 0; kh < 3; ++kh)
+    for (Dim kw = 0; kw < 3; ++kw) {
+      const float expected = 16.0f * float((kh == 1 ? 8 : 7) * (kw == 1 ? 8 : 7));
+      for (Dim i = 0; i < 16 * 16; ++i)
+        ASSERT_NEAR(dk[(kh * 3 + kw) * 256 + i], expected, 2e-3)
+            << "tap (" << kh << ", " << kw << "), channel-filter pair " << i;
+    }
+}
+
+TEST(WinogradConv, KernelGradientAgreesWithReferenceToItsRounding) {
+  if (!available()) GTEST_SKIP() << "no AVX2+FMA on this CPU";
+  test::Rng rng(75);
+  for (int trial = 0; trial < 10; ++trial) {
+    const ConvGeometry g = random_geometry(rng);
+    const std::vector<float> input = rng.floats(g.batch * volume(g.input) * g.in_channels);
+    const std::vector<float> dy = rng.floats(g.batch * volume(g.output) * g.out_channels);
+    std::vector<float> expected = nans(9 * g.in_channels * g.out_channels), magnitude = expected;
+    detail::conv_backward_kernel_reference(g, input.data(), dy.data(), expected.data());
+    detail::conv_backward_kernel_reference(g, absolute(input).data(), absolute(dy).data(),
+                                           magnitude.data());
+    EXPECT_TRUE(test::agree_to_rounding(winograd_kernel_grad(g, input, dy), expected, magnitude,
+                                        kWinogradRounding))
+        << "trial " << trial << ": " << test::describe(g);
+  }
+}
+
+TEST(WinogradConv, KernelGradientSameBitsForEveryThreadCount) {
+  if (!available()) GTEST_SKIP() << "no AVX2+FMA on this CPU";
+  test::Rng rng(76);
+  ConvGeometry g = random_geometry(rng);
+  g.batch *= 4;  // several chunks of tiles
+  const std::vector<float> input = rng.floats(g.batch * volume(g.input) * g.in_channels);
+  const std::vector<float> dy = rng.floats(g.batch * volume(g.output) * g.out_channels);
+  const auto results =
+      test::results_for_thread_counts([&] { return winograd_kernel_grad(g, input, dy); });
+  EXPECT_EQ(results[0], results[1]) << test::describe(g);
+  EXPECT_EQ(results[0], results[2]) << test::describe(g);
 }
 
 TEST(WinogradConv, SameBitsForEveryThreadCount) {
@@ -197,6 +264,10 @@ TEST(WinogradConv, DeclinesOtherGeometriesWritingNothing) {
         detail::conv_winograd(g, input.data(), kernel.data(), false, nullptr, false, out.data()))
         << what;
     for (float v : out) ASSERT_TRUE(std::isnan(v)) << what << ": wrote an output";
+    const std::vector<float> dy(out.size(), 1.0f);
+    std::vector<float> dk = nans(kernel.size());
+    EXPECT_FALSE(detail::conv_winograd_kernel_grad(g, input.data(), dy.data(), dk.data())) << what;
+    for (float v : dk) ASSERT_TRUE(std::isnan(v)) << what << ": wrote a kernel gradient";
   }
 }
 
@@ -210,6 +281,33 @@ TEST(WinogradConv, ConvForwardTakesItWhereItFits) {
   std::vector<float> out = nans(g.batch * volume(g.output) * g.out_channels);
   conv_forward(KernelPath::kFast, g, input.data(), kernel.data(), bias.data(), out.data(), true);
   EXPECT_EQ(out, winograd(g, input, kernel, false, bias.data(), true)) << test::describe(g);
+}
+
+TEST(WinogradConv, ConvGradientsTakeItWhereItFits) {
+  if (!available()) GTEST_SKIP() << "no AVX2+FMA on this CPU";
+  test::Rng rng(77);
+  ConvGeometry g = random_geometry(rng);
+  g.pad_before = {0, 1, 1};  // 'same'
+  g.output = g.input;
+  g.batch = images_for_64_tiles(g.output);
+  const std::vector<float> input = rng.floats(g.batch * volume(g.input) * g.in_channels);
+  const std::vector<float> kernel = rng.floats(9 * g.in_channels * g.out_channels);
+  const std::vector<float> dy = rng.floats(g.batch * volume(g.output) * g.out_channels);
+
+  std::vector<float> dx = nans(input.size());
+  conv_backward_input(KernelPath::kFast, g, dy.data(), kernel.data(), dx.data());
+  ConvGeometry dual = g;
+  std::swap(dual.in_channels, dual.out_channels);  // same spatial sizes, pad 2 - 1
+  EXPECT_EQ(dx, winograd(dual, dy, kernel, true, nullptr, false)) << test::describe(g);
+
+  std::vector<float> dk = nans(kernel.size()), bias_grad = nans(g.out_channels);
+  conv_backward_kernel(KernelPath::kFast, g, input.data(), dy.data(), dk.data(), bias_grad.data());
+  EXPECT_EQ(dk, winograd_kernel_grad(g, input, dy)) << test::describe(g);
+  std::vector<float> expected_bias(g.out_channels, 0.0f);
+  for (Dim p = 0; p < g.batch * volume(g.output); ++p)
+    for (Dim f = 0; f < g.out_channels; ++f) expected_bias[f] += dy[p * g.out_channels + f];
+  for (Dim f = 0; f < g.out_channels; ++f)
+    EXPECT_NEAR(bias_grad[f], expected_bias[f], 1e-3) << "filter " << f;
 }
 
 }  // namespace
