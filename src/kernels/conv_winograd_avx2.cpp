@@ -38,7 +38,8 @@ bool winograd_shape(const ConvGeometry& g, WinogradShape& s) {
 }
 
 STRIDE_TARGET_AVX2_FMA void transform_input_tile(const WinogradShape& s, const float* input,
-                                                 Dim tile, Dim slot, Dim stride, float* v) {
+                                                 Dim tile, Dim slot, const PointLayout& layout,
+                                                 float* v) {
   const Dim b = tile / s.tiles, ty = tile % s.tiles / s.tiles_w, tx = tile % s.tiles_w;
   const Dim y0 = ty * 4 - s.pad_top, x0 = tx * 4 - s.pad_left;
   const float* image = input + b * s.in_h * s.in_w * s.cin;
@@ -59,11 +60,11 @@ STRIDE_TARGET_AVX2_FMA void transform_input_tile(const WinogradShape& s, const f
       input_transform6(d, r);
       for (int i = 0; i < 6; ++i) columns[i][j] = r[i];
     }
-    float* to = v + slot * s.cin + c;
+    float* to = layout.at(v, 0, slot) + c;
     for (int i = 0; i < 6; ++i) {
       __m256 r[6];
       input_transform6(columns[i], r);
-      for (int j = 0; j < 6; ++j) _mm256_storeu_ps(to + (i * 6 + j) * stride, r[j]);
+      for (int j = 0; j < 6; ++j) _mm256_storeu_ps(to + (i * 6 + j) * layout.point, r[j]);
     }
   }
 }
@@ -105,10 +106,12 @@ void transform_kernel(const float* kernel, Dim cin, Dim cout, bool flip_swap, fl
   });
 }
 
-// M[xi][row0 + i][f0 ...] = sum over c of V[xi][row0 + i][c] * U[xi][c][f0 ...]
-// for six rows and 8*NV filters.
+// M[xi][slot0 + i][f0 ...] = sum over c of V[xi][slot0 + i][c] * U[xi][c][f0 ...]
+// for six slots and 8*NV filters (v and m point at slot0's rows, which are
+// v_rows and m_rows floats apart).
 template <int NV>
-STRIDE_TARGET_AVX2_FMA void gemm_tile(const float* v, Dim cin, const float* u, Dim cout, float* m) {
+STRIDE_TARGET_AVX2_FMA void gemm_tile(const float* v, Dim v_rows, Dim cin, const float* u, Dim cout,
+                                      float* m, Dim m_rows) {
   __m256 acc[kTileRows][NV];
 #pragma GCC unroll 8
   for (int i = 0; i < kTileRows; ++i)
@@ -120,7 +123,7 @@ STRIDE_TARGET_AVX2_FMA void gemm_tile(const float* v, Dim cin, const float* u, D
     for (int n = 0; n < NV; ++n) w[n] = _mm256_loadu_ps(u + n * kLanes);
 #pragma GCC unroll 8
     for (int i = 0; i < kTileRows; ++i) {
-      const __m256 x = _mm256_broadcast_ss(v + i * cin + c);
+      const __m256 x = _mm256_broadcast_ss(v + i * v_rows + c);
 #pragma GCC unroll 2
       for (int n = 0; n < NV; ++n) acc[i][n] = _mm256_fmadd_ps(x, w[n], acc[i][n]);
     }
@@ -128,25 +131,25 @@ STRIDE_TARGET_AVX2_FMA void gemm_tile(const float* v, Dim cin, const float* u, D
 #pragma GCC unroll 8
   for (int i = 0; i < kTileRows; ++i)
 #pragma GCC unroll 2
-    for (int n = 0; n < NV; ++n) _mm256_storeu_ps(m + i * cout + n * kLanes, acc[i][n]);
+    for (int n = 0; n < NV; ++n) _mm256_storeu_ps(m + i * m_rows + n * kLanes, acc[i][n]);
 }
 
 // Y = A^T M A for tile `tile` (M[xi][slot][f]), plus bias, relu, stored
 // where the tile's pixels are inside the output.
 STRIDE_TARGET_AVX2_FMA void transform_output_tile(const WinogradShape& s, const float* m, Dim tile,
-                                                  Dim slot, Dim stride, const float* bias,
-                                                  bool relu, float* output) {
+                                                  Dim slot, const PointLayout& layout,
+                                                  const float* bias, bool relu, float* output) {
   const Dim b = tile / s.tiles, ty = tile % s.tiles / s.tiles_w, tx = tile % s.tiles_w;
   const int rows = int(std::min<Dim>(4, s.out_h - ty * 4));
   const int cols = int(std::min<Dim>(4, s.out_w - tx * 4));
   float* corner = output + ((b * s.out_h + ty * 4) * s.out_w + tx * 4) * s.cout;
   const __m256 zero = _mm256_setzero_ps();
   for (Dim f = 0; f < s.cout; f += kLanes) {
-    const float* from = m + slot * s.cout + f;
+    const float* from = layout.at(m, 0, slot) + f;
     __m256 half[6][4];  // M A, row by row
     for (int i = 0; i < 6; ++i) {
       __m256 row[6];
-      for (int j = 0; j < 6; ++j) row[j] = _mm256_loadu_ps(from + (i * 6 + j) * stride);
+      for (int j = 0; j < 6; ++j) row[j] = _mm256_loadu_ps(from + (i * 6 + j) * layout.point);
       output_transform6(row, half[i]);
     }
     const __m256 start = bias ? _mm256_loadu_ps(bias + f) : zero;
@@ -168,26 +171,26 @@ STRIDE_TARGET_AVX2_FMA void run_block(const WinogradShape& s, const float* input
                                       const float* bias, bool relu, Dim first, Dim count, Dim block,
                                       float* v, float* m, float* output) {
   const Dim rows = (count + kTileRows - 1) / kTileRows * kTileRows;
-  const Dim v_stride = point_stride(block, s.cin), m_stride = point_stride(block, s.cout);
-  for (Dim t = 0; t < count; ++t) transform_input_tile(s, input, first + t, t, v_stride, v);
+  const PointLayout v_layout = point_major(block, s.cin), m_layout = point_major(block, s.cout);
+  for (Dim t = 0; t < count; ++t) transform_input_tile(s, input, first + t, t, v_layout, v);
   for (int xi = 0; xi < kPoints; ++xi)  // rows past `count` are zero: their M is never read
-    for (Dim t = count; t < rows; ++t) std::fill_n(v + xi * v_stride + t * s.cin, s.cin, 0.0f);
+    for (Dim t = count; t < rows; ++t) std::fill_n(v_layout.at(v, xi, t), s.cin, 0.0f);
   for (int xi = 0; xi < kPoints; ++xi) {
-    const float* v_xi = v + xi * v_stride;
     const float* u_xi = u + xi * s.cin * s.cout;
-    float* m_xi = m + xi * m_stride;
     for (Dim f = 0; f < s.cout; f += 2 * kLanes) {
       const bool wide = s.cout - f >= 2 * kLanes;
       for (Dim r = 0; r < rows; r += kTileRows) {
-        const float* a = v_xi + r * s.cin;
-        float* c = m_xi + r * s.cout + f;
-        wide ? gemm_tile<2>(a, s.cin, u_xi + f, s.cout, c)
-             : gemm_tile<1>(a, s.cin, u_xi + f, s.cout, c);
+        const float* a = v_layout.at(v, xi, r);
+        float* c = m_layout.at(m, xi, r) + f;
+        wide ? gemm_tile<2>(a, v_layout.slot_stride, s.cin, u_xi + f, s.cout, c,
+                            m_layout.slot_stride)
+             : gemm_tile<1>(a, v_layout.slot_stride, s.cin, u_xi + f, s.cout, c,
+                            m_layout.slot_stride);
       }
     }
   }
   for (Dim t = 0; t < count; ++t)
-    transform_output_tile(s, m, first + t, t, m_stride, bias, relu, output);
+    transform_output_tile(s, m, first + t, t, m_layout, bias, relu, output);
 }
 
 }  // namespace
@@ -206,8 +209,8 @@ bool conv_winograd_avx2(const ConvGeometry& g, const float* input, const float* 
   const float* u_all = u.data();
   parallel_for(block_count, 1, [&](Dim first_block, Dim last_block) {
     thread_local std::vector<float> scratch;
-    const std::size_t v_size = std::size_t(kPoints) * point_stride(block, s.cin);
-    scratch.resize(std::max(scratch.size(), v_size + kPoints * point_stride(block, s.cout)));
+    const std::size_t v_size = point_major(block, s.cin).floats;
+    scratch.resize(std::max(scratch.size(), v_size + point_major(block, s.cout).floats));
     for (Dim k = first_block; k < last_block; ++k) {
       const Dim first = k * block, count = std::min(block, all_tiles - first);
       run_block(s, input, u_all, bias, relu, first, count, block, scratch.data(),

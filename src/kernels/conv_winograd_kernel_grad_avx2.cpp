@@ -55,7 +55,8 @@ STRIDE_TARGET_AVX2_FMA inline void tap_transform6(const __m256 m[6], __m256 o[3]
 // W[xi][slot][f] for tile `tile`; gradient positions outside the output
 // (the last tiles' overhang) read zero.
 STRIDE_TARGET_AVX2_FMA void transform_grad_tile(const WinogradShape& s, const float* output_grad,
-                                                Dim tile, Dim slot, Dim stride, float* w) {
+                                                Dim tile, Dim slot, const PointLayout& layout,
+                                                float* w) {
   const Dim b = tile / s.tiles, ty = tile % s.tiles / s.tiles_w, tx = tile % s.tiles_w;
   const float* pixel[4][4];  // nullptr: outside the output
   for (int i = 0; i < 4; ++i)
@@ -74,27 +75,28 @@ STRIDE_TARGET_AVX2_FMA void transform_grad_tile(const WinogradShape& s, const fl
       grad_transform4(e, r);
       for (int i = 0; i < 6; ++i) columns[i][j] = r[i];
     }
-    float* to = w + slot * s.cout + f;
+    float* to = layout.at(w, 0, slot) + f;
     for (int i = 0; i < 6; ++i) {
       __m256 r[6];
       grad_transform4(columns[i], r);
-      for (int j = 0; j < 6; ++j) _mm256_storeu_ps(to + (i * 6 + j) * stride, r[j]);
+      for (int j = 0; j < 6; ++j) _mm256_storeu_ps(to + (i * 6 + j) * layout.point, r[j]);
     }
   }
 }
 
 // S[c0 + i][f0 ...] += sum over t < tiles of V[t][c0 + i] * W[t][f0 ...] for
 // ROWS channels and 8*NV filters (v, w and sum point at V[xi][0][c0],
-// W[xi][0][f0] and S[xi][c0][f0]).
+// W[xi][0][f0] and S[xi][c0][f0]; the tiles' rows are v_rows and w_rows
+// floats apart, S's rows cout).
 template <int ROWS, int NV>
-STRIDE_TARGET_AVX2_FMA void accumulate_tile(const float* v, Dim cin, const float* w, Dim cout,
-                                            Dim tiles, float* sum) {
+STRIDE_TARGET_AVX2_FMA void accumulate_tile(const float* v, Dim v_rows, const float* w, Dim w_rows,
+                                            Dim cout, Dim tiles, float* sum) {
   __m256 acc[ROWS][NV];
 #pragma GCC unroll 8
   for (int i = 0; i < ROWS; ++i)
 #pragma GCC unroll 2
     for (int n = 0; n < NV; ++n) acc[i][n] = _mm256_loadu_ps(sum + i * cout + n * kLanes);
-  for (Dim t = 0; t < tiles; ++t, v += cin, w += cout) {
+  for (Dim t = 0; t < tiles; ++t, v += v_rows, w += w_rows) {
     __m256 wn[NV];
 #pragma GCC unroll 2
     for (int n = 0; n < NV; ++n) wn[n] = _mm256_loadu_ps(w + n * kLanes);
@@ -111,7 +113,7 @@ STRIDE_TARGET_AVX2_FMA void accumulate_tile(const float* v, Dim cin, const float
     for (int n = 0; n < NV; ++n) _mm256_storeu_ps(sum + i * cout + n * kLanes, acc[i][n]);
 }
 
-using AccumulateFn = void (*)(const float*, Dim, const float*, Dim, Dim, float*);
+using AccumulateFn = void (*)(const float*, Dim, const float*, Dim, Dim, Dim, float*);
 
 template <int NV>
 AccumulateFn accumulate_fn(Dim rows) {
@@ -124,21 +126,22 @@ AccumulateFn accumulate_fn(Dim rows) {
 STRIDE_TARGET_AVX2_FMA void accumulate_block(const WinogradShape& s, const float* input,
                                              const float* output_grad, Dim first, Dim count,
                                              Dim block, float* v, float* w, float* sum) {
-  const Dim v_stride = point_stride(block, s.cin), w_stride = point_stride(block, s.cout);
+  const PointLayout v_layout = point_major(block, s.cin), w_layout = point_major(block, s.cout);
   for (Dim t = 0; t < count; ++t) {
-    transform_input_tile(s, input, first + t, t, v_stride, v);
-    transform_grad_tile(s, output_grad, first + t, t, w_stride, w);
+    transform_input_tile(s, input, first + t, t, v_layout, v);
+    transform_grad_tile(s, output_grad, first + t, t, w_layout, w);
   }
   for (int xi = 0; xi < kPoints; ++xi) {
-    const float* v_xi = v + xi * v_stride;
-    const float* w_xi = w + xi * w_stride;
+    const float* v_xi = v_layout.at(v, xi, 0);
+    const float* w_xi = w_layout.at(w, xi, 0);
     float* s_xi = sum + xi * s.cin * s.cout;
     for (Dim f = 0; f < s.cout; f += 2 * kLanes) {
       const bool wide = s.cout - f >= 2 * kLanes;
       for (Dim c = 0; c < s.cin;) {  // Cin is a multiple of 8: rows of 6, then 4 or 2
         const Dim rows = std::min<Dim>(6, s.cin - c);
-        (wide ? accumulate_fn<2>(rows) : accumulate_fn<1>(rows))(v_xi + c, s.cin, w_xi + f, s.cout,
-                                                                 count, s_xi + c * s.cout + f);
+        (wide ? accumulate_fn<2>(rows) : accumulate_fn<1>(rows))(
+            v_xi + c, v_layout.slot_stride, w_xi + f, w_layout.slot_stride, s.cout, count,
+            s_xi + c * s.cout + f);
         c += rows >= 6 ? 6 : rows >= 4 ? 4 : 2;
       }
     }
@@ -190,8 +193,8 @@ bool conv_winograd_kernel_grad_avx2(const ConvGeometry& g, const float* input,
   float* sums = sums_buffer.data();
   parallel_for(chunks, 1, [&](Dim first_chunk, Dim last_chunk) {
     thread_local std::vector<float> scratch;
-    const std::size_t v_size = std::size_t(kPoints) * point_stride(block, s.cin);
-    scratch.resize(std::max(scratch.size(), v_size + kPoints * point_stride(block, s.cout)));
+    const std::size_t v_size = point_major(block, s.cin).floats;
+    scratch.resize(std::max(scratch.size(), v_size + point_major(block, s.cout).floats));
     for (Dim k = first_chunk; k < last_chunk; ++k) {
       const Dim begin = k * all_tiles / chunks, end = (k + 1) * all_tiles / chunks;
       for (Dim first = begin; first < end; first += block)

@@ -34,13 +34,23 @@ struct WinogradShape {
   }
 };
 
-// The floats from one transformed position's rows to the next's in a
-// block's V, M or W (block rows of `channels`): padded to an odd number of
-// 64-byte lines, so that the 36 positions of one tile fall into distinct L1
+// Where a block's transformed values live (V, M or W: 36 positions x the
+// block's tiles x channels): value (xi, slot, channel) at
+// xi * point + slot * slot_stride + channel.
+struct PointLayout {
+  Dim point, slot_stride, floats;  // floats: the whole block's
+  float* at(float* base, Dim xi, Dim slot) const { return base + xi * point + slot * slot_stride; }
+  const float* at(const float* base, Dim xi, Dim slot) const {
+    return base + xi * point + slot * slot_stride;
+  }
+};
+
+// Position-major: each position's rows together, padded to an odd number of
+// 64-byte lines so that the 36 positions of one tile fall into distinct L1
 // sets (at 3 KiB apart, 36 lines shared four sets and evicted each other).
-inline Dim point_stride(Dim block, Dim channels) {
-  const Dim floats = block * channels, lines = (floats + 15) / 16;
-  return (lines | 1) * 16;
+inline PointLayout point_major(Dim block, Dim channels) {
+  const Dim lines = (block * channels + 15) / 16;
+  return {(lines | 1) * 16, channels, kPoints * (lines | 1) * 16};
 }
 
 // g's shape where the kernels take it: a 3x3, stride-1, undilated,
@@ -70,9 +80,9 @@ STRIDE_TARGET_AVX2_FMA inline void output_transform6(const __m256 m[6], __m256 o
 }
 
 // V[xi][slot][c] for tile `tile` (over the whole batch), all channels;
-// input positions outside the image read zero. V[xi] starts every
-// `stride` floats (point_stride).
+// input positions outside the image read zero.
 STRIDE_TARGET_AVX2_FMA void transform_input_tile(const WinogradShape& s, const float* input,
-                                                 Dim tile, Dim slot, Dim stride, float* v);
+                                                 Dim tile, Dim slot, const PointLayout& layout,
+                                                 float* v);
 
 }  // namespace stride::kernels::detail::winograd
