@@ -85,6 +85,12 @@ class Layer {
   // Keras's call(): runs the built layer on a batch whose shape fits the
   // built input shape (any batch size). Weights must be bound.
   Tensor call(const Tensor& input, const CallOptions& options = {}) const;
+  // Inference of this layer and `next` (the layer it feeds) in one pass,
+  // where this layer has a kernel for the pair (Conv2D then MaxPooling2D on
+  // the fast path): next.call(call(input)) up to the kernels' rounding, or an
+  // empty Tensor where there is none. Sequential models use it.
+  Tensor call_with_next(const Tensor& input, const Layer& next,
+                        const CallOptions& options = {}) const;
   // Gradients of the call recorded in `tape`, given dL/d(output): writes
   // dL/d(weight) into weight_grads (shaped as the weights, in weights()
   // order) and returns dL/d(input).
@@ -113,6 +119,10 @@ class Layer {
   // The computation behind call(): `input` has already been checked against
   // the built input shape; the result must have compute_output_shape's shape.
   virtual Tensor forward(const Tensor& input, const CallOptions& options) const;
+  // The computation behind call_with_next(), `input` checked as for
+  // forward(); the default has no fused kernel and returns Tensor().
+  virtual Tensor forward_with_next(const Tensor& input, const Layer& next,
+                                   const CallOptions& options) const;
 
   // Constructors write normalized values back (kernel_size=3 -> [3, 3]) so
   // that get_config() reads as Keras's.

@@ -126,6 +126,14 @@ bool conv_winograd_avx2(const ConvGeometry& g, const float* input, const float* 
                         float* output);  // only where cpu_has_avx2_fma()
 #endif
 
+#ifdef STRIDE_X86_KERNELS
+// conv_max_pool_forward's kernel (conv_max_pool_avx2.cpp); false, writing
+// nothing, where it does not take the pair.
+bool conv_max_pool_avx2(const ConvGeometry& g, const PoolGeometry& pool, const float* input,
+                        const float* kernel, const float* bias, bool relu,
+                        float* output);  // only where cpu_has_avx2_fma()
+#endif
+
 // The kernel gradient of the convolutions conv_winograd takes, by
 // Winograd's F(3x3, 4x4) (conv_winograd_kernel_grad_avx2.cpp): a quarter of
 // the direct kernel's multiply-adds, the same bits for every thread count.

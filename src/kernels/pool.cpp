@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "kernels/gemm_micro.hpp"
 #include "kernels/internal.hpp"
 #include "kernels/pool_window.hpp"
 
@@ -144,6 +145,19 @@ void pool_forward(KernelPath path, PoolKind kind, const PoolGeometry& g, const f
   } else {
     detail::pool_fast(kind, g, input, output);
   }
+}
+
+bool conv_max_pool_forward(const ConvGeometry& g, const PoolGeometry& pool, const float* input,
+                           const float* kernel, const float* bias, bool relu, float* output) {
+  detail::check_conv_geometry(g, "convolution");
+  detail::check_pool_geometry(pool);
+#ifdef STRIDE_X86_KERNELS
+  return detail::direct_kernels() && detail::cpu_has_avx2_fma() &&
+         detail::conv_max_pool_avx2(g, pool, input, kernel, bias, relu, output);
+#else
+  (void)input, (void)kernel, (void)bias, (void)relu, (void)output;
+  return false;
+#endif
 }
 
 }  // namespace stride::kernels

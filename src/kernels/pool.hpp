@@ -31,6 +31,16 @@ void pool_forward(KernelPath path, PoolKind kind, const PoolGeometry& g, const f
 void pool_backward(KernelPath path, PoolKind kind, const PoolGeometry& g, const float* input,
                    const float* output_grad, float* input_grad);
 
+// Inference of a convolution (conv_forward's fast path, relu optional)
+// followed by max pooling (pool_forward, kMax) in one pass, where stride has
+// a kernel for the pair (conv_max_pool_avx2.cpp): 2D, ungrouped, at most 64
+// kernel rows (taps x input channels: first layers), filters a multiple of
+// 8, pool windows of at most 16 elements inside the convolution's output
+// (pool.input == g.output, no padding). The convolution's output is never
+// written. Returns false, writing nothing, elsewhere (or without AVX2+FMA).
+bool conv_max_pool_forward(const ConvGeometry& g, const PoolGeometry& pool, const float* input,
+                           const float* kernel, const float* bias, bool relu, float* output);
+
 // Max pooling for training, fast path (max_pool_taps.cpp): the forward also
 // writes each output value's winning tap (its element's index in the full
 // window, depth-major: one byte, so windows of at most 256 elements,

@@ -42,6 +42,19 @@ kernels::ConvGeometry conv_geometry(const Shape& input, const Shape& output, con
   return g;
 }
 
+kernels::PoolGeometry pool_geometry(const Shape& input, const Shape& output, const Window& window) {
+  const kernels::ConvGeometry c = conv_geometry(input, output, window);
+  kernels::PoolGeometry g;
+  g.batch = c.batch;
+  g.channels = c.in_channels;
+  g.input = c.input;
+  g.output = c.output;
+  g.window = c.kernel;
+  g.strides = c.strides;
+  g.pad_before = c.pad_before;
+  return g;
+}
+
 Tensor convolve(const Layer& layer, const Tensor& input, const Window& window, Dim filters,
                 Dim groups, const float* kernel, const float* bias, ComputePath path, bool relu) {
   // conv_forward writes every output value.

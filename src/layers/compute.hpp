@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "kernels/conv.hpp"
+#include "kernels/pool.hpp"
 #include "kernels/transpose.hpp"
 #include "window.hpp"
 
@@ -38,6 +39,8 @@ kernels::Spatial spatial3(const std::vector<Dim>& dims, Dim fill);
 // The geometry of a windowed op from channels_last input and output shapes:
 // SAME pads per TensorFlow's split, causal pads k_eff - 1 before.
 kernels::ConvGeometry conv_geometry(const Shape& input, const Shape& output, const Window& window);
+// The same for a pooling window over channels_last input and output shapes.
+kernels::PoolGeometry pool_geometry(const Shape& input, const Shape& output, const Window& window);
 
 // A grouped convolution of a channels_last input (kernels::conv_forward
 // documents the layouts); groups == channels is a depthwise convolution.

@@ -103,6 +103,29 @@ class Conv : public Layer {
     return fused_relu ? output : activated(activation_, std::move(output), options);
   }
 
+  // Inference of Conv2D (relu or no activation) and the MaxPooling2D after
+  // it, both channels_last, the pool unpadded: one pass that never writes
+  // this layer's output (kernels::conv_max_pool_forward takes first layers).
+  Tensor forward_with_next(const Tensor& input, const Layer& next,
+                           const CallOptions& options) const override {
+    const bool plain = rank_ == 2 && !channels_first_ && groups_ == 1 &&
+                       (activation_ == "relu" || activation_ == "linear");
+    if (!plain || options.training || options.tape || options.path != ComputePath::kFast ||
+        next.class_name() != "MaxPooling2D" || next.config().channels_first())
+      return Tensor();
+    const Window pool = pool_window(next.config(), 2);
+    if (pool.padding != Padding::kValid) return Tensor();
+    const Shape conv_shape = compute_output_shape(input.shape());
+    Tensor output = Tensor::uninitialized(next.compute_output_shape(conv_shape));  // overwritten
+    const kernels::ConvGeometry g = conv_geometry(input.shape(), conv_shape, window_);
+    if (!kernels::conv_max_pool_forward(g, pool_geometry(conv_shape, output.shape(), pool),
+                                        input.data(), weight("kernel").data(),
+                                        use_bias_ ? weight("bias").data() : nullptr,
+                                        activation_ == "relu", output.data()))
+      return Tensor();
+    return output;
+  }
+
  public:
   Tensor backward(const Tape& tape, const Tensor& output_grad, std::vector<Tensor>& weight_grads,
                   ComputePath path) const override {

@@ -137,6 +137,25 @@ Tensor Layer::call(const Tensor& input, const CallOptions& options) const {
   return output;
 }
 
+Tensor Layer::call_with_next(const Tensor& input, const Layer& next,
+                             const CallOptions& options) const {
+  if (!built_ || !next.built_ || weight_values_.size() != weights_.size() ||
+      next.weight_values_.size() != next.weights_.size() ||
+      !fits_apart_from_batch(input_shape_, input.shape()))
+    return Tensor();  // call() says what is wrong
+  Tensor output = forward_with_next(input, next, options);
+  if (output.empty()) return output;
+  const Shape expected = next.compute_output_shape(compute_output_shape(input.shape()));
+  if (output.shape() != expected)
+    fail(fmt::format("internal error: fused output shape {} differs from the shape rules' {}",
+                     shape_to_python(output.shape()), shape_to_python(expected)));
+  return output;
+}
+
+Tensor Layer::forward_with_next(const Tensor&, const Layer&, const CallOptions&) const {
+  return Tensor();
+}
+
 Tensor Layer::backward(const Tape&, const Tensor&, std::vector<Tensor>&, ComputePath) const {
   fail("backward is not implemented for this layer yet");
 }

@@ -31,21 +31,7 @@ class Pooling : public Layer {
   Pooling(Config config, std::size_t rank, bool max)
       : Layer(std::move(config)), rank_(rank), max_(max) {
     const Config& c = this->config();
-    window_.what = "pool";
-    window_.kernel = c.int_tuple("pool_size", rank);
-    if (c.is_null("strides")) {
-      window_.strides = window_.kernel;  // strides=None means strides = pool_size
-    } else {
-      // Keras normalizes pool strides allowing 0 and leaves the zero to
-      // TensorFlow's op, which rejects it; here it is an error up front.
-      window_.strides = c.int_tuple("strides", rank, /*min_value=*/0);
-      for (Dim s : window_.strides)
-        if (s == 0)
-          c.fail("strides", fmt::format("Stride must be > 0, but got 0. Received: strides={}",
-                                        python_repr(c.json().at("strides"))));
-    }
-    window_.dilation.assign(rank, 1);
-    window_.padding = c.padding("padding");
+    window_ = pool_window(c, rank);
     channels_first_ = c.channels_first();
     // Keras's get_config lists normalized tuples.
     Json& j = mutable_config();
@@ -133,16 +119,7 @@ class Pooling : public Layer {
   }
 
   kernels::PoolGeometry geometry(const Shape& input, const Shape& output) const {
-    const kernels::ConvGeometry c = conv_geometry(input, output, window_);
-    kernels::PoolGeometry g;
-    g.batch = c.batch;
-    g.channels = c.in_channels;
-    g.input = c.input;
-    g.output = c.output;
-    g.window = c.kernel;
-    g.strides = c.strides;
-    g.pad_before = c.pad_before;
-    return g;
+    return pool_geometry(input, output, window_);
   }
 
  private:

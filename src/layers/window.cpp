@@ -38,6 +38,26 @@ std::string tuple_text(const std::vector<Dim>& v) {
   return shape_to_python(v);
 }
 
+Window pool_window(const Config& c, std::size_t rank) {
+  Window window;
+  window.what = "pool";
+  window.kernel = c.int_tuple("pool_size", rank);
+  if (c.is_null("strides")) {
+    window.strides = window.kernel;  // strides=None means strides = pool_size
+  } else {
+    // Keras normalizes pool strides allowing 0 and leaves the zero to
+    // TensorFlow's op, which rejects it; here it is an error up front.
+    window.strides = c.int_tuple("strides", rank, /*min_value=*/0);
+    for (Dim s : window.strides)
+      if (s == 0)
+        c.fail("strides", fmt::format("Stride must be > 0, but got 0. Received: strides={}",
+                                      python_repr(c.json().at("strides"))));
+  }
+  window.dilation.assign(rank, 1);
+  window.padding = c.padding("padding");
+  return window;
+}
+
 std::vector<Dim> windowed_dims(const Layer& layer, const Shape& input, bool channels_first,
                                const Window& w) {
   const std::vector<Dim> in = spatial_dims(input, channels_first);

@@ -24,6 +24,10 @@ struct Window {
   const char* what = "kernel";  // "kernel" or "pool" in messages
 };
 
+// A pooling layer's window from its config (pool_size, strides: None means
+// pool_size, padding), failing on a zero stride.
+Window pool_window(const Config& config, std::size_t rank);
+
 // Output spatial dims of a windowed layer; fails naming the layer, the
 // window and the input when a valid window is larger than the input.
 std::vector<Dim> windowed_dims(const Layer& layer, const Shape& input, bool channels_first,

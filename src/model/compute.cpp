@@ -29,6 +29,16 @@ Tensor Sequential::run_layers(const Tensor& input, CallOptions options, std::vec
   for (std::size_t i = 0; i < count; ++i) {
     if (tapes) options.tape = &(*tapes)[i];
     try {
+      // Inference may run a layer and the next in one pass (Conv2D then
+      // MaxPooling2D); training keeps every layer's output for backward.
+      if (!tapes && !options.training && i + 1 < count) {
+        Tensor both = layers_[i]->call_with_next(x, *layers_[i + 1], options);
+        if (!both.empty()) {
+          x = std::move(both);
+          ++i;
+          continue;
+        }
+      }
       x = layers_[i]->call(x, options);
     } catch (Error& e) {
       e.set_loc_if_unknown(layers_[i]->loc());

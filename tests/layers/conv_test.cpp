@@ -3,6 +3,9 @@
 // and §2.1 (params = prod(k) * C_in/groups * F + F).
 #include <gtest/gtest.h>
 
+#include <cmath>
+
+#include "kernels/pool.hpp"
 #include "layers/conv_cases.hpp"
 
 namespace stride::test {
@@ -501,6 +504,56 @@ TEST(Conv2DLayer, FusedReluBiasGradientMatchesTheReferencePath) {
     for (Dim i = 0; i < x.size(); ++i)
       ASSERT_NEAR(input_grads[0][i], input_grads[1][i], 1e-5f) << i;
   }
+}
+
+// Inference of Conv2D then MaxPooling2D in one pass (Layer::call_with_next,
+// the fused kernel): the values of the two layers' reference paths one after
+// the other; no fusion in training, on the reference path, or for pairs
+// without a fused kernel.
+bool fused_conv_pool_kernel_available() {
+  kernels::ConvGeometry conv;
+  conv.out_channels = 8;
+  kernels::PoolGeometry pool;
+  pool.channels = 8;
+  std::vector<float> x(1, 1.0f), k(8, 1.0f), y(8);
+  return kernels::conv_max_pool_forward(conv, pool, x.data(), k.data(), nullptr, false, y.data());
+}
+
+TEST(Conv2DLayer, CallWithNextPoolsInOnePass) {
+  if (!fused_conv_pool_kernel_available()) GTEST_SKIP() << "no AVX2+FMA on this CPU";
+  Sequential model;
+  model.input({14, 15, 2});
+  model.add("Conv2D(16, 3, activation='relu')").add("MaxPooling2D(2)");
+  model.initialize_weights(5);
+  const Layer& conv = *model.layers()[0];
+  const Layer& pool = *model.layers()[1];
+  Tensor bias = conv.weight_values()[1];  // shares the model's storage
+  bias.fill(0.05f);
+  Tensor x({3, 14, 15, 2});
+  for (Dim i = 0; i < x.size(); ++i) x[i] = float((i * 37) % 23) / 23.0f - 0.5f;
+
+  const Tensor fused = conv.call_with_next(x, pool);
+  const CallOptions reference{.path = ComputePath::kReference};
+  const Tensor want = pool.call(conv.call(x, reference), reference);
+  ASSERT_EQ(fused.shape(), (Shape{3, 6, 6, 16}));
+  ASSERT_EQ(want.shape(), fused.shape());
+  for (Dim i = 0; i < want.size(); ++i)
+    ASSERT_NEAR(fused[i], want[i], 1e-5f * (1.0f + std::abs(want[i]))) << "element " << i;
+
+  EXPECT_TRUE(conv.call_with_next(x, pool, {.training = true}).empty());
+  EXPECT_TRUE(conv.call_with_next(x, pool, reference).empty());
+  for (const char* next : {"AveragePooling2D(2)", "MaxPooling2D(2, padding='same')", "Flatten()"}) {
+    Sequential other;
+    other.input({14, 15, 2});
+    other.add("Conv2D(16, 3, activation='relu')").add(next);
+    other.initialize_weights(5);
+    EXPECT_TRUE(other.layers()[0]->call_with_next(x, *other.layers()[1]).empty()) << next;
+  }
+  Sequential tanh;
+  tanh.input({14, 15, 2});
+  tanh.add("Conv2D(16, 3, activation='tanh')").add("MaxPooling2D(2)");
+  tanh.initialize_weights(5);
+  EXPECT_TRUE(tanh.layers()[0]->call_with_next(x, *tanh.layers()[1]).empty());
 }
 
 }  // namespace

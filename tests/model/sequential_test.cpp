@@ -119,6 +119,29 @@ TEST(SequentialCall, CallUpToStopsAfterTheNamedLayer) {
             std::string::npos);
 }
 
+TEST(SequentialCall, InferenceFusesConvAndPoolingWithTheLayersValues) {
+  // The MNIST convnet's layers: call() may run Conv2D and MaxPooling2D in
+  // one pass; the result is that of calling each layer in turn, and
+  // call_up_to() a Conv2D still returns the Conv2D's own output.
+  Sequential m;
+  m.input({28, 28, 1})
+      .add("Conv2D(32, kernel_size=(3, 3), activation='relu')")
+      .add("MaxPooling2D(pool_size=(2, 2))")
+      .add("Conv2D(64, kernel_size=(3, 3), activation='relu')")
+      .add("MaxPooling2D(pool_size=(2, 2))")
+      .add("Flatten()")
+      .add("Dense(10, activation='softmax')");
+  m.initialize_weights(7);
+  Tensor x({4, 28, 28, 1});
+  for (Dim i = 0; i < x.size(); ++i) x[i] = float((i * 7919) % 255) / 255.0f;
+  Tensor want = x;
+  for (const auto& layer : m.layers()) want = layer->call(want);
+  const Tensor got = m.call(x);
+  ASSERT_EQ(got.shape(), want.shape());
+  for (Dim i = 0; i < want.size(); ++i) EXPECT_NEAR(got[i], want[i], 1e-5f) << "element " << i;
+  EXPECT_EQ(m.call_up_to(x, "conv2d").shape(), (Shape{4, 26, 26, 32}));
+}
+
 TEST(SequentialInput, InputShapeOnTheFirstLayer) {
   Sequential m;
   m.add(make("Conv2D", {5}, {{"kernel_size", 3}, {"input_shape", Json::array({32, 32, 3})}}));
