@@ -6,8 +6,11 @@
 // forward. Transposed convolution is a convolution with input and output
 // swapped, so its gradients reuse these.
 #include <algorithm>
+#include <cstdint>
+#include <cstring>
 #include <vector>
 
+#include "kernels/activation.hpp"
 #include "kernels/gemm.hpp"
 #include "kernels/gemm_micro.hpp"
 #include "kernels/internal.hpp"
@@ -20,12 +23,12 @@ namespace detail {
 
 bool conv_backward_kernel_direct(const ConvGeometry& g, const float* input,
                                  const float* output_grad, float* kernel_grad,
-                                 const float* relu_output, float* bias_grad) {
+                                 const LineGradients* lines, float* bias_grad) {
 #ifdef STRIDE_X86_KERNELS
   return cpu_has_avx2_fma() &&
-         conv_backward_kernel_avx2(g, input, output_grad, kernel_grad, relu_output, bias_grad);
+         conv_backward_kernel_avx2(g, input, output_grad, kernel_grad, lines, bias_grad);
 #else
-  (void)g, (void)input, (void)output_grad, (void)kernel_grad, (void)relu_output, (void)bias_grad;
+  (void)g, (void)input, (void)output_grad, (void)kernel_grad, (void)lines, (void)bias_grad;
   return false;
 #endif
 }
@@ -304,9 +307,77 @@ void conv_backward_kernel(KernelPath path, const ConvGeometry& g, const float* i
 bool conv_backward_kernel_relu(const ConvGeometry& g, const float* input, const float* relu_output,
                                const float* output_grad, float* kernel_grad, float* bias_grad) {
   detail::check_conv_geometry(g, "convolution gradient");
+  const Dim line_floats = g.output[2] * g.out_channels;
+  const detail::LineGradients masked = [&](Dim first, Dim last, float* to) {
+    const Dim at = first * line_floats;
+    relu_backward(relu_output + at, output_grad + at, to, (last - first) * line_floats);
+  };
   return !detail::is_pointwise(g) && detail::direct_kernels() &&
-         detail::conv_backward_kernel_direct(g, input, output_grad, kernel_grad, relu_output,
-                                             bias_grad);
+         detail::conv_backward_kernel_direct(g, input, nullptr, kernel_grad, &masked, bias_grad);
+}
+
+namespace {
+
+// dz[f] = grad[f] where taps[f] == tap, else 0 (exactly: not grad times 0).
+void route_to_tap(const std::uint8_t* taps, std::uint8_t tap, const float* grad, Dim count,
+                  float* dz) {
+  Dim f = 0;
+#if defined(__SSE2__)
+  const __m128i wanted = _mm_set1_epi32(tap), zero = _mm_setzero_si128();
+  for (; f + 4 <= count; f += 4) {
+    std::int32_t four;
+    std::memcpy(&four, taps + f, 4);
+    const __m128i bytes =
+        _mm_unpacklo_epi16(_mm_unpacklo_epi8(_mm_cvtsi32_si128(four), zero), zero);
+    const __m128 won = _mm_castsi128_ps(_mm_cmpeq_epi32(bytes, wanted));
+    _mm_storeu_ps(dz + f, _mm_and_ps(won, _mm_loadu_ps(grad + f)));
+  }
+#endif
+  for (; f < count; ++f) dz[f] = taps[f] == tap ? grad[f] : 0.0f;
+}
+
+}  // namespace
+
+bool conv_backward_kernel_relu_pooled(const ConvGeometry& g, const PoolGeometry& pool,
+                                      const float* input, const std::uint8_t* taps,
+                                      const float* pooled_output, const float* pooled_grad,
+                                      float* kernel_grad, float* bias_grad) {
+  detail::check_conv_geometry(g, "convolution gradient");
+  detail::check_pool_geometry(pool);
+  const bool fits = g.output[0] == 1 && pool.input == g.output && pool.channels == g.out_channels &&
+                    pool.batch == g.batch && detail::windows_are_disjoint(pool) &&
+                    max_pool_taps_fit(pool);
+  if (!fits || detail::is_pointwise(g) || !detail::direct_kernels()) return false;
+  // Output line (image b, row h) of the convolution: pooled row h / window
+  // height, row h % window height of its windows; in the unread tail past
+  // the last window, zero. A position gets its window's gradient where the
+  // window's recorded tap is its own, times relu'(z) there, which is
+  // (pooled > 0) since the pooled value is that position's relu output;
+  // the others get zero, as pool_backward and relu_backward give them.
+  const Dim height = g.output[1], width = g.output[2], f_count = g.out_channels;
+  const Dim win_h = pool.window[1], win_w = pool.window[2];
+  const Dim pooled_h = pool.output[1], pooled_w = pool.output[2];
+  const detail::LineGradients routed = [&](Dim first, Dim last, float* to) {
+    std::vector<float> window_grad(f_count);  // a window's gradient times relu'
+    for (Dim line = first; line < last; ++line, to += width * f_count) {
+      const Dim b = line / height, h = line % height, ph = h / win_h;
+      Dim w = 0;
+      if (ph < pooled_h) {
+        const Dim row_tap = (h % win_h) * win_w;
+        for (Dim pw = 0; pw < pooled_w; ++pw) {
+          const Dim q = ((b * pooled_h + ph) * pooled_w + pw) * f_count;
+          for (Dim f = 0; f < f_count; ++f)
+            window_grad[f] = pooled_grad[q + f] * (pooled_output[q + f] > 0.0f ? 1.0f : 0.0f);
+          for (Dim j = 0; j < win_w; ++j, ++w) {
+            const auto tap = std::uint8_t(row_tap + j);
+            route_to_tap(taps + q, tap, window_grad.data(), f_count, to + w * f_count);
+          }
+        }
+      }
+      std::fill(to + w * f_count, to + width * f_count, 0.0f);  // past the last window
+    }
+  };
+  return detail::conv_backward_kernel_direct(g, input, nullptr, kernel_grad, &routed, bias_grad);
 }
 
 void conv_transpose_backward_input(KernelPath path, const ConvGeometry& g, const float* output_grad,

@@ -18,7 +18,6 @@
 #include <algorithm>
 #include <vector>
 
-#include "kernels/activation.hpp"
 #include "kernels/conv_plan.hpp"
 #include "kernels/parallel.hpp"
 
@@ -142,7 +141,7 @@ struct Tile {
 }  // namespace
 
 bool conv_backward_kernel_avx2(const ConvGeometry& g, const float* input, const float* output_grad,
-                               float* kernel_grad, const float* relu_output, float* bias_grad) {
+                               float* kernel_grad, const LineGradients* lines, float* bias_grad) {
   if (g.groups != 1) return false;
   const ConvPlan plan = make_conv_plan(g);
   const Dim chunk_lines = std::max<Dim>(1, kChunkPixels / std::max<Dim>(1, g.output[2]));
@@ -164,10 +163,10 @@ bool conv_backward_kernel_avx2(const ConvGeometry& g, const float* input, const 
   // chunks) times a share of the tiles. A group sums into its own copy of the
   // gradient, the copies are added in group order: the order of every sum is
   // fixed by the geometry alone. An item streams its pixels through the cache
-  // once, chunk by chunk, all its tiles on each chunk. With relu_output, a
-  // chunk's gradients are first multiplied by relu's derivative into a
-  // buffer that stays in cache; the group's first item adds them (in double)
-  // to the group's bias sums.
+  // once, chunk by chunk, all its tiles on each chunk. With `lines`, a
+  // chunk's gradients are first written by it into a buffer that stays in
+  // cache; the group's first item adds them (in double) to the group's bias
+  // sums.
   const Dim chunk_count = (line_count + chunk_lines - 1) / chunk_lines;
   const Dim groups = std::min(kPixelGroups, chunk_count);
   const Dim tile_count = Dim(tiles.size()), size = row_count * f_count;
@@ -178,9 +177,9 @@ bool conv_backward_kernel_avx2(const ConvGeometry& g, const float* input, const 
   std::vector<float> copies((groups - 1) * size, 0.0f);
   std::vector<double> bias_sums(bias_grad ? groups * f_count : 0, 0.0);
   parallel_for(groups * tile_pieces, 1, [&](Dim begin, Dim end) {
-    thread_local std::vector<float> masked;  // one chunk of dy * relu'(y)
-    if (relu_output && Dim(masked.size()) < chunk_lines * line_floats)
-      masked.resize(chunk_lines * line_floats);
+    thread_local std::vector<float> chunk_grad;  // one chunk of lines' gradients
+    if (lines && Dim(chunk_grad.size()) < chunk_lines * line_floats)
+      chunk_grad.resize(chunk_lines * line_floats);
     for (Dim item = begin; item < end; ++item) {
       const Dim group = item / tile_pieces, piece = item % tile_pieces;
       float* sum = group == 0 ? kernel_grad : copies.data() + (group - 1) * size;
@@ -193,9 +192,9 @@ bool conv_backward_kernel_avx2(const ConvGeometry& g, const float* input, const 
         const Dim last = std::min(line_count, first + chunk_lines);
         const Dim at = first * line_floats, floats = (last - first) * line_floats;
         const float* dy = output_grad + at;
-        if (relu_output) {
-          relu_backward(relu_output + at, dy, masked.data(), floats);
-          dy = masked.data();
+        if (lines) {
+          (*lines)(first, last, chunk_grad.data());
+          dy = chunk_grad.data();
         }
         for (Dim t = first_tile; t < last_tile; ++t)
           tiles[t].run(plan, input, dy, tiles[t].row0, tiles[t].f0, first, last, sum);

@@ -146,19 +146,27 @@ bool conv_winograd_kernel_grad_avx2(const ConvGeometry& g, const float* input,
                                     float* kernel_grad);  // only where cpu_has_avx2_fma()
 #endif
 
+// Where a kernel gradient reads dL/doutput when it is not one array:
+// fill(first_line, last_line, to) writes the gradients of output lines
+// [first_line, last_line) (a line: one output row of one image, channels
+// last) into `to`. Worker threads call it, once per chunk of lines, at the
+// same time.
+using LineGradients = std::function<void(Dim first_line, Dim last_line, float* to)>;
+
 // The kernel gradient of an ungrouped convolution as a direct gemm in
 // AVX2+FMA (conv_kernel_grad_avx2.cpp): the same sums for every thread
 // count. Returns false, writing nothing, where the CPU lacks AVX2+FMA or the
-// convolution is grouped. With relu_output, output_grad is multiplied by
-// relu'(relu_output) chunk by chunk into a buffer that stays in cache
-// (conv_backward_kernel_relu); with bias_grad, the bias gradient is summed
-// from the same chunks.
+// convolution is grouped. With `lines`, the output gradient comes chunk by
+// chunk from lines into a buffer that stays in cache (output_grad is not
+// read): relu's derivative applied on the way (conv_backward_kernel_relu),
+// or routed from a max pooling's winners (conv_backward_kernel_relu_pooled);
+// with bias_grad, the bias gradient is summed from the same chunks.
 bool conv_backward_kernel_direct(const ConvGeometry& g, const float* input,
                                  const float* output_grad, float* kernel_grad,
-                                 const float* relu_output = nullptr, float* bias_grad = nullptr);
+                                 const LineGradients* lines = nullptr, float* bias_grad = nullptr);
 #ifdef STRIDE_X86_KERNELS
 bool conv_backward_kernel_avx2(const ConvGeometry& g, const float* input, const float* output_grad,
-                               float* kernel_grad, const float* relu_output,
+                               float* kernel_grad, const LineGradients* lines,
                                float* bias_grad);  // call only where cpu_has_avx2_fma()
 #endif
 

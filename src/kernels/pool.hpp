@@ -41,6 +41,20 @@ void pool_backward(KernelPath path, PoolKind kind, const PoolGeometry& g, const 
 bool conv_max_pool_forward(const ConvGeometry& g, const PoolGeometry& pool, const float* input,
                            const float* kernel, const float* bias, bool relu, float* output);
 
+// conv_backward_kernel_relu (conv.hpp) for a first layer whose relu output
+// max pooling read with recorded winners (max_pool_forward_taps) over
+// disjoint windows (strides == window, no padding): the convolution's
+// output gradient is routed chunk by chunk from the pooling's output
+// gradient, taps and output (relu'(z) at a winner is pooled > 0), so neither
+// the pooling's input gradient nor the convolution's output is read or
+// written. Same values as pool_backward, relu_backward and the kernel
+// gradient one after the other. Returns false, computing nothing, where the
+// direct kernel or the pooling does not fit (2D and 1D only).
+bool conv_backward_kernel_relu_pooled(const ConvGeometry& g, const PoolGeometry& pool,
+                                      const float* input, const std::uint8_t* taps,
+                                      const float* pooled_output, const float* pooled_grad,
+                                      float* kernel_grad, float* bias_grad);
+
 // Max pooling for training, fast path (max_pool_taps.cpp): the forward also
 // writes each output value's winning tap (its element's index in the full
 // window, depth-major: one byte, so windows of at most 256 elements,

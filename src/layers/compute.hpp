@@ -2,6 +2,7 @@
 // handling, kernel geometry from a Window, and activations.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <utility>
 
@@ -41,6 +42,10 @@ kernels::Spatial spatial3(const std::vector<Dim>& dims, Dim fill);
 kernels::ConvGeometry conv_geometry(const Shape& input, const Shape& output, const Window& window);
 // The same for a pooling window over channels_last input and output shapes.
 kernels::PoolGeometry pool_geometry(const Shape& input, const Shape& output, const Window& window);
+// The winners a max pooling layer recorded in `tape` for its gradient
+// (training on the fast path, channels_last; pooling.cpp), one byte per
+// output value; nullptr where `layer` is no max pooling or recorded none.
+const std::uint8_t* recorded_max_pool_taps(const Layer& layer, const Tape& tape);
 
 // A grouped convolution of a channels_last input (kernels::conv_forward
 // documents the layouts); groups == channels is a depthwise convolution.

@@ -127,6 +127,25 @@ class Conv : public Layer {
   }
 
  public:
+  // A first Conv2D with relu and the max pooling after it: the kernel and
+  // bias gradients straight from the pooling's output gradient and
+  // recorded winners (kernels::conv_backward_kernel_relu_pooled); neither
+  // the pooling's input gradient nor this layer's output is read or written.
+  bool backward_with_next(const Tape& tape, const Layer& next, const Tape& next_tape,
+                          const Tensor& next_output_grad, std::vector<Tensor>& weight_grads,
+                          ComputePath path) const override {
+    const std::uint8_t* taps = recorded_max_pool_taps(next, next_tape);
+    if (!taps || tape.input_grad_needed || activation_ != "relu" || channels_first_ ||
+        groups_ != 1 || path != ComputePath::kFast)
+      return false;
+    kernels::ConvGeometry g = conv_geometry(tape.input.shape(), tape.output.shape(), window_);
+    const kernels::PoolGeometry pool = pool_geometry(tape.output.shape(), next_tape.output.shape(),
+                                                     pool_window(next.config(), rank_));
+    return kernels::conv_backward_kernel_relu_pooled(
+        g, pool, tape.input.data(), taps, next_tape.output.data(), next_output_grad.data(),
+        weight_grads.at(0).data(), use_bias_ ? weight_grads.at(1).data() : nullptr);
+  }
+
   Tensor backward(const Tape& tape, const Tensor& output_grad, std::vector<Tensor>& weight_grads,
                   ComputePath path) const override {
     float* bias_grad = use_bias_ ? weight_grads.at(1).data() : nullptr;

@@ -156,6 +156,11 @@ Tensor Layer::forward_with_next(const Tensor&, const Layer&, const CallOptions&)
   return Tensor();
 }
 
+bool Layer::backward_with_next(const Tape&, const Layer&, const Tape&, const Tensor&,
+                               std::vector<Tensor>&, ComputePath) const {
+  return false;
+}
+
 Tensor Layer::backward(const Tape&, const Tensor&, std::vector<Tensor>&, ComputePath) const {
   fail("backward is not implemented for this layer yet");
 }

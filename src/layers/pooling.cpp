@@ -82,6 +82,8 @@ class Pooling : public Layer {
   }
 
  public:
+  bool is_max() const { return max_; }
+
   Tensor backward(const Tape& tape, const Tensor& output_grad, std::vector<Tensor>&,
                   ComputePath path) const override {
     if (!tape.saved.empty()) {                                // the taps forward recorded
@@ -138,6 +140,16 @@ class Pooling : public Layer {
   Window window_;
   bool channels_first_ = false;
 };
+
+}  // namespace
+
+const std::uint8_t* recorded_max_pool_taps(const Layer& layer, const Tape& tape) {
+  const auto* pooling = dynamic_cast<const Pooling*>(&layer);
+  if (!pooling || !pooling->is_max() || tape.saved.size() != 1) return nullptr;
+  return reinterpret_cast<const std::uint8_t*>(tape.saved.front().data());
+}
+
+namespace {
 
 template <std::size_t Rank, bool Max>
 std::unique_ptr<Layer> make_pooling(const Config& c) {

@@ -24,6 +24,12 @@ double Sequential::compute_gradients(const Tensor& x, const Tensor& y, const Los
   if (!tapes.empty()) tapes.front().input_grad_needed = false;
   for (std::size_t i = layers_.size(); i-- > 0;) {
     try {
+      // The first layer may take its gradients from the second's output
+      // gradient at once (Conv2D with relu, then MaxPooling2D): nobody
+      // needs the second's input gradient then.
+      if (i == 1 &&
+          layers_[0]->backward_with_next(tapes[0], *layers_[1], tapes[1], upstream, grads[0], path))
+        break;
       upstream = layers_[i]->backward(tapes[i], upstream, grads[i], path);
     } catch (Error& e) {
       e.set_loc_if_unknown(layers_[i]->loc());

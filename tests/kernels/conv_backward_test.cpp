@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <vector>
 
@@ -15,6 +16,7 @@
 #include "kernels/internal.hpp"
 #include "kernels/kernel_test_util.hpp"
 #include "kernels/onednn.hpp"
+#include "kernels/pool.hpp"
 #include "stride/error.hpp"
 
 namespace stride::kernels {
@@ -554,6 +556,103 @@ TEST(ConvBackwardKernel, ReluFusionIsTheSameForEveryThreadCount) {
   });
   EXPECT_EQ(results[1], results[0]);
   EXPECT_EQ(results[2], results[0]);
+}
+
+// conv_backward_kernel_relu_pooled against the separate reference passes it
+// replaces: max pooling's gradient (pool_backward, from the relu output),
+// relu's derivative, then the kernel gradient and bias sums. The relu output
+// has about 40% zeros, so many windows tie (at zero) and route to their
+// first element, where relu'(0) = 0.
+void expect_pooled_fusion_agrees(const ConvGeometry& g, const PoolGeometry& pool, test::Rng& rng,
+                                 const std::string& where) {
+  const ReluCase c = relu_case(g, rng);
+  const Dim pooled_size = pool.batch * volume(pool.output) * pool.channels;
+  std::vector<float> pooled(pooled_size);
+  std::vector<std::uint8_t> taps(pooled_size);
+  max_pool_forward_taps(pool, c.relu_output.data(), pooled.data(), taps.data());
+  const std::vector<float> dpool = rng.floats(pooled_size);
+  KernelGrads fused{nans(kernel_size(g)), nans(g.out_channels)};
+  ASSERT_TRUE(conv_backward_kernel_relu_pooled(g, pool, c.input.data(), taps.data(), pooled.data(),
+                                               dpool.data(), fused.kernel.data(),
+                                               fused.bias.data()))
+      << "declined, " << where;
+  std::vector<float> dy(c.relu_output.size());
+  pool_backward(KernelPath::kReference, PoolKind::kMax, pool, c.relu_output.data(), dpool.data(),
+                dy.data());
+  for (std::size_t i = 0; i < dy.size(); ++i) dy[i] *= c.relu_output[i] > 0.0f ? 1.0f : 0.0f;
+  const KernelGrads ref = kernel_grads(KernelPath::kReference, g, c.input, dy);
+  const KernelGrads magnitude =
+      kernel_grads(KernelPath::kReference, g, absolute(c.input), absolute(dy));
+  EXPECT_TRUE(test::agree_to_rounding(fused.kernel, ref.kernel, magnitude.kernel)) << where;
+  EXPECT_TRUE(test::agree_to_rounding(fused.bias, ref.bias, magnitude.bias)) << where;
+}
+
+// Disjoint max pooling (window = stride, 1-3 per axis, unpadded) of g's output.
+PoolGeometry disjoint_pool(const ConvGeometry& g, Dim win_h, Dim win_w) {
+  PoolGeometry pool;
+  pool.batch = g.batch;
+  pool.channels = g.out_channels;
+  pool.input = g.output;
+  pool.window = pool.strides = {1, win_h, win_w};
+  pool.output = {1, g.output[1] / win_h, g.output[2] / win_w};
+  return pool;
+}
+
+TEST(ConvBackwardKernel, PooledReluFusionAgreesWithSeparatePassesOnRandomConvolutions) {
+  if (!direct_available()) GTEST_SKIP() << "no AVX2+FMA on this CPU";
+  test::Rng rng(56);
+  for (int trial = 0; trial < 60; ++trial) {
+    ConvGeometry g = test::random_conv_geometry(rng, /*dilated=*/true);
+    g.input[0] = g.output[0] = g.kernel[0] = 1;  // 2D (and 1D)
+    g.strides[0] = g.dilation[0] = 1;
+    g.pad_before[0] = 0;
+    g.in_channels = rng.in(1, 4);
+    g.out_channels = rng.in(1, 41);
+    if (detail::is_pointwise(g)) g.kernel[2] = 2, g.output[2] = std::max<Dim>(g.input[2] - 1, 0);
+    // Windows that fit the output; the rows and columns past the last window
+    // (an unread tail) get no gradient.
+    const PoolGeometry pool =
+        disjoint_pool(g, rng.in(1, std::max<Dim>(1, std::min<Dim>(3, g.output[1]))),
+                      rng.in(1, std::max<Dim>(1, std::min<Dim>(3, g.output[2]))));
+    expect_pooled_fusion_agrees(g, pool, rng,
+                                "trial " + std::to_string(trial) + ": " + test::describe(g) +
+                                    ", pool " + std::to_string(pool.window[1]) + "x" +
+                                    std::to_string(pool.window[2]));
+  }
+}
+
+TEST(ConvBackwardKernel, PooledReluFusionOnTheMnistFirstLayer) {
+  if (!direct_available()) GTEST_SKIP() << "no AVX2+FMA on this CPU";
+  ConvGeometry g;  // 28x28x1 -> 26x26x32, pooled 2x2 -> 13x13
+  g.batch = 3;
+  g.input = {1, 28, 28};
+  g.kernel = {1, 3, 3};
+  g.output = {1, 26, 26};
+  g.out_channels = 32;
+  test::Rng rng(57);
+  expect_pooled_fusion_agrees(g, disjoint_pool(g, 2, 2), rng, test::describe(g));
+}
+
+TEST(ConvBackwardKernel, PooledReluFusionDeclinesOverlappingOrPaddedWindows) {
+  if (!direct_available()) GTEST_SKIP() << "no AVX2+FMA on this CPU";
+  ConvGeometry g;
+  g.input = {1, 8, 8};
+  g.kernel = {1, 3, 3};
+  g.output = {1, 6, 6};
+  g.out_channels = 8;
+  PoolGeometry overlapping = disjoint_pool(g, 2, 2);
+  overlapping.strides = {1, 1, 1};
+  overlapping.output = {1, 5, 5};
+  PoolGeometry padded = disjoint_pool(g, 2, 2);
+  padded.pad_before = {0, 1, 0};
+  const std::vector<float> x(64, 1.0f), pooled(5 * 5 * 8, 1.0f), dpool(pooled.size(), 1.0f);
+  const std::vector<std::uint8_t> taps(pooled.size(), 0);
+  for (const PoolGeometry* pool : {&overlapping, &padded}) {
+    std::vector<float> dk = nans(kernel_size(g)), bias = nans(8);
+    EXPECT_FALSE(conv_backward_kernel_relu_pooled(g, *pool, x.data(), taps.data(), pooled.data(),
+                                                  dpool.data(), dk.data(), bias.data()));
+    for (float v : dk) ASSERT_TRUE(std::isnan(v));
+  }
 }
 
 }  // namespace

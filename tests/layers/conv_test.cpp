@@ -556,5 +556,53 @@ TEST(Conv2DLayer, CallWithNextPoolsInOnePass) {
   EXPECT_TRUE(tanh.layers()[0]->call_with_next(x, *tanh.layers()[1]).empty());
 }
 
+// Training's backward through a first Conv2D with relu and the max pooling
+// after it at once (Layer::backward_with_next): the weight gradients of the
+// two layers' backward() one after the other; declined where the conv's
+// input gradient is needed, on the reference path, or after other layers.
+TEST(Conv2DLayer, BackwardWithNextTakesTheGradientsFromThePooling) {
+  Sequential model;
+  model.input({14, 15, 2});
+  model.add("Conv2D(16, 3, activation='relu')").add("MaxPooling2D(2)");
+  model.initialize_weights(5);
+  const Layer& conv = *model.layers()[0];
+  const Layer& pool = *model.layers()[1];
+  Tensor x({3, 14, 15, 2});
+  for (Dim i = 0; i < x.size(); ++i) x[i] = float((i * 37) % 23) / 23.0f - 0.5f;
+  Tape conv_tape, pool_tape;
+  const Tensor y = pool.call(conv.call(x, {.training = true, .tape = &conv_tape}),
+                             {.training = true, .tape = &pool_tape});
+  conv_tape.input_grad_needed = false;
+  Tensor dy(y.shape());
+  for (Dim i = 0; i < dy.size(); ++i) dy[i] = float((i * 13) % 17) / 17.0f - 0.4f;
+  const auto new_grads = [&] {
+    std::vector<Tensor> grads;
+    for (const WeightSpec& w : conv.weights()) grads.emplace_back(w.shape);
+    return grads;
+  };
+  std::vector<Tensor> separate = new_grads(), fused = new_grads();
+  std::vector<Tensor> none;
+  (void)conv.backward(conv_tape, pool.backward(pool_tape, dy, none, ComputePath::kFast), separate,
+                      ComputePath::kFast);
+  if (!conv.backward_with_next(conv_tape, pool, pool_tape, dy, fused, ComputePath::kFast))
+    GTEST_SKIP() << "no direct kernels on this CPU (AVX2+FMA)";
+  for (std::size_t w = 0; w < 2; ++w)
+    for (Dim i = 0; i < separate[w].size(); ++i)
+      ASSERT_NEAR(fused[w][i], separate[w][i], 1e-5f * (1.0f + std::abs(separate[w][i])))
+          << (w == 0 ? "kernel" : "bias") << "[" << i << "]";
+
+  std::vector<Tensor> unused = new_grads();
+  EXPECT_FALSE(
+      conv.backward_with_next(conv_tape, pool, pool_tape, dy, unused, ComputePath::kReference));
+  Tape inner = conv_tape;
+  inner.input_grad_needed = true;
+  EXPECT_FALSE(conv.backward_with_next(inner, pool, pool_tape, dy, unused, ComputePath::kFast));
+  Tape reference_pool;  // the reference path records no winners
+  (void)pool.call(conv_tape.output,
+                  {.training = true, .path = ComputePath::kReference, .tape = &reference_pool});
+  EXPECT_FALSE(
+      conv.backward_with_next(conv_tape, pool, reference_pool, dy, unused, ComputePath::kFast));
+}
+
 }  // namespace
 }  // namespace stride::test

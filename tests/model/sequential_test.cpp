@@ -1,5 +1,7 @@
 // Sequential: Keras default names (reference §3), input handling, totals.
 #include <algorithm>
+#include <cmath>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -140,6 +142,39 @@ TEST(SequentialCall, InferenceFusesConvAndPoolingWithTheLayersValues) {
   ASSERT_EQ(got.shape(), want.shape());
   for (Dim i = 0; i < want.size(); ++i) EXPECT_NEAR(got[i], want[i], 1e-5f) << "element " << i;
   EXPECT_EQ(m.call_up_to(x, "conv2d").shape(), (Shape{4, 26, 26, 32}));
+}
+
+TEST(SequentialGradients, FirstConvAndPoolingGradientsMatchTheReferencePath) {
+  // compute_gradients on the fast path takes the first Conv2D's gradients
+  // from the pooling's output gradient at once; the reference path runs
+  // every layer's backward. Same dropout masks, same loss: the gradients
+  // agree to float rounding.
+  Sequential m;
+  m.input({28, 28, 1})
+      .add("Conv2D(32, kernel_size=(3, 3), activation='relu')")
+      .add("MaxPooling2D(pool_size=(2, 2))")
+      .add("Conv2D(64, kernel_size=(3, 3), activation='relu')")
+      .add("MaxPooling2D(pool_size=(2, 2))")
+      .add("Flatten()")
+      .add("Dropout(0.5)")
+      .add("Dense(10, activation='softmax')");
+  m.initialize_weights(7);
+  Tensor x({8, 28, 28, 1}), y({8});
+  for (Dim i = 0; i < x.size(); ++i) x[i] = float((i * 7919) % 255) / 255.0f;
+  for (Dim i = 0; i < 8; ++i) y[i] = float(i % 10);
+  const std::unique_ptr<Loss> loss = make_loss("sparse_categorical_crossentropy");
+  std::vector<std::vector<float>> grads[2];
+  for (ComputePath path : {ComputePath::kFast, ComputePath::kReference}) {
+    Random masks(11);
+    m.compute_gradients(x, y, *loss, masks, path);
+    for (const Variable& v : m.trainable_variables())
+      grads[path == ComputePath::kFast ? 0 : 1].push_back(v.gradient.values());
+  }
+  ASSERT_EQ(grads[0].size(), 6u);  // 3 kernels, 3 biases
+  for (std::size_t v = 0; v < grads[0].size(); ++v)
+    for (std::size_t i = 0; i < grads[0][v].size(); ++i)
+      ASSERT_NEAR(grads[0][v][i], grads[1][v][i], 1e-5f * (1.0f + std::abs(grads[1][v][i])))
+          << "variable " << v << ", element " << i;
 }
 
 TEST(SequentialInput, InputShapeOnTheFirstLayer) {
