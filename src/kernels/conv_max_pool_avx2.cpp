@@ -32,12 +32,10 @@ constexpr Dim kMaxWindowPositions = 16;  // pool windows up to 4x4
 
 struct Problem {
   const ConvGeometry& conv;
-  const PoolGeometry& pool;
   const float* input;
   const float* kernel;
   const float* bias;
   bool relu;
-  float* output;
   std::vector<Dim> row_offsets;  // each kernel row's input offset from its window's corner
 };
 
@@ -50,14 +48,17 @@ void row_pointers(const Problem& p, Dim b, Dim oh, Dim ow, const float* zeros, c
   const bool clean = top >= 0 && left >= 0 &&
                      top + (g.kernel[1] - 1) * g.dilation[1] < g.input[1] &&
                      left + (g.kernel[2] - 1) * g.dilation[2] < g.input[2];
-  const float* corner = image + (top * g.input[2] + left) * g.in_channels;
+  if (clean) {
+    const float* corner = image + (top * g.input[2] + left) * g.in_channels;
+    for (std::size_t r = 0; r < p.row_offsets.size(); ++r) rows[r] = corner + p.row_offsets[r];
+    return;
+  }
   Dim r = 0;
   for (Dim kh = 0; kh < g.kernel[1]; ++kh)
     for (Dim kw = 0; kw < g.kernel[2]; ++kw)
       for (Dim c = 0; c < g.in_channels; ++c, ++r) {
         const Dim ih = top + kh * g.dilation[1], iw = left + kw * g.dilation[2];
-        rows[r] = clean ? corner + p.row_offsets[r]
-                  : inside(ih, g.input[1]) && inside(iw, g.input[2])
+        rows[r] = inside(ih, g.input[1]) && inside(iw, g.input[2])
                       ? image + (ih * g.input[2] + iw) * g.in_channels + c
                       : zeros;
       }
@@ -158,7 +159,7 @@ bool conv_max_pool_avx2(const ConvGeometry& g, const PoolGeometry& pool, const f
                     kernel_rows <= kMaxKernelRows && positions <= kMaxWindowPositions;
   if (!fits) return false;
 
-  Problem p{g, pool, input, kernel, bias, relu, output, {}};
+  Problem p{g, input, kernel, bias, relu, {}};
   for (Dim kh = 0; kh < g.kernel[1]; ++kh)
     for (Dim kw = 0; kw < g.kernel[2]; ++kw)
       for (Dim c = 0; c < g.in_channels; ++c)
