@@ -1,6 +1,7 @@
 // Conv1D/2D/3D: output shapes and parameter counts worked out by hand from
 // reference §1.1 (valid: floor((in - k_eff) / s) + 1, same/causal: ceil(in / s))
 // and §2.1 (params = prod(k) * C_in/groups * F + F).
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -519,18 +520,30 @@ bool fused_conv_pool_kernel_available() {
   return kernels::conv_max_pool_forward(conv, pool, x.data(), k.data(), nullptr, false, y.data());
 }
 
-TEST(Conv2DLayer, CallWithNextPoolsInOnePass) {
-  if (!fused_conv_pool_kernel_available()) GTEST_SKIP() << "no AVX2+FMA on this CPU";
+// Conv2D(16, 3, activation) then `next` on 14x15x2 inputs, and three such
+// inputs in [-0.5, 0.5).
+Sequential conv_then(const char* next, const char* activation = "relu") {
   Sequential model;
   model.input({14, 15, 2});
-  model.add("Conv2D(16, 3, activation='relu')").add("MaxPooling2D(2)");
+  model.add(fmt::format("Conv2D(16, 3, activation='{}')", activation)).add(next);
   model.initialize_weights(5);
+  return model;
+}
+
+Tensor conv_then_input() {
+  Tensor x({3, 14, 15, 2});
+  for (Dim i = 0; i < x.size(); ++i) x[i] = float((i * 37) % 23) / 23.0f - 0.5f;
+  return x;
+}
+
+TEST(Conv2DLayer, CallWithNextPoolsInOnePass) {
+  if (!fused_conv_pool_kernel_available()) GTEST_SKIP() << "no AVX2+FMA on this CPU";
+  const Sequential model = conv_then("MaxPooling2D(2)");
   const Layer& conv = *model.layers()[0];
   const Layer& pool = *model.layers()[1];
   Tensor bias = conv.weight_values()[1];  // shares the model's storage
   bias.fill(0.05f);
-  Tensor x({3, 14, 15, 2});
-  for (Dim i = 0; i < x.size(); ++i) x[i] = float((i * 37) % 23) / 23.0f - 0.5f;
+  const Tensor x = conv_then_input();
 
   const Tensor fused = conv.call_with_next(x, pool);
   const CallOptions reference{.path = ComputePath::kReference};
@@ -543,16 +556,10 @@ TEST(Conv2DLayer, CallWithNextPoolsInOnePass) {
   EXPECT_TRUE(conv.call_with_next(x, pool, {.training = true}).empty());
   EXPECT_TRUE(conv.call_with_next(x, pool, reference).empty());
   for (const char* next : {"AveragePooling2D(2)", "MaxPooling2D(2, padding='same')", "Flatten()"}) {
-    Sequential other;
-    other.input({14, 15, 2});
-    other.add("Conv2D(16, 3, activation='relu')").add(next);
-    other.initialize_weights(5);
+    const Sequential other = conv_then(next);
     EXPECT_TRUE(other.layers()[0]->call_with_next(x, *other.layers()[1]).empty()) << next;
   }
-  Sequential tanh;
-  tanh.input({14, 15, 2});
-  tanh.add("Conv2D(16, 3, activation='tanh')").add("MaxPooling2D(2)");
-  tanh.initialize_weights(5);
+  const Sequential tanh = conv_then("MaxPooling2D(2)", "tanh");
   EXPECT_TRUE(tanh.layers()[0]->call_with_next(x, *tanh.layers()[1]).empty());
 }
 
@@ -561,14 +568,10 @@ TEST(Conv2DLayer, CallWithNextPoolsInOnePass) {
 // two layers' backward() one after the other; declined where the conv's
 // input gradient is needed, on the reference path, or after other layers.
 TEST(Conv2DLayer, BackwardWithNextTakesTheGradientsFromThePooling) {
-  Sequential model;
-  model.input({14, 15, 2});
-  model.add("Conv2D(16, 3, activation='relu')").add("MaxPooling2D(2)");
-  model.initialize_weights(5);
+  const Sequential model = conv_then("MaxPooling2D(2)");
   const Layer& conv = *model.layers()[0];
   const Layer& pool = *model.layers()[1];
-  Tensor x({3, 14, 15, 2});
-  for (Dim i = 0; i < x.size(); ++i) x[i] = float((i * 37) % 23) / 23.0f - 0.5f;
+  const Tensor x = conv_then_input();
   Tape conv_tape, pool_tape;
   const Tensor y = pool.call(conv.call(x, {.training = true, .tape = &conv_tape}),
                              {.training = true, .tape = &pool_tape});

@@ -121,10 +121,9 @@ TEST(SequentialCall, CallUpToStopsAfterTheNamedLayer) {
             std::string::npos);
 }
 
-TEST(SequentialCall, InferenceFusesConvAndPoolingWithTheLayersValues) {
-  // The MNIST convnet's layers: call() may run Conv2D and MaxPooling2D in
-  // one pass; the result is that of calling each layer in turn, and
-  // call_up_to() a Conv2D still returns the Conv2D's own output.
+// The Keras MNIST convnet (examples/mnist_convnet.txt), weights from seed 7,
+// and `batch` images in [0, 1).
+Sequential mnist_convnet() {
   Sequential m;
   m.input({28, 28, 1})
       .add("Conv2D(32, kernel_size=(3, 3), activation='relu')")
@@ -132,10 +131,24 @@ TEST(SequentialCall, InferenceFusesConvAndPoolingWithTheLayersValues) {
       .add("Conv2D(64, kernel_size=(3, 3), activation='relu')")
       .add("MaxPooling2D(pool_size=(2, 2))")
       .add("Flatten()")
+      .add("Dropout(0.5)")
       .add("Dense(10, activation='softmax')");
   m.initialize_weights(7);
-  Tensor x({4, 28, 28, 1});
+  return m;
+}
+
+Tensor mnist_images(Dim batch) {
+  Tensor x({batch, 28, 28, 1});
   for (Dim i = 0; i < x.size(); ++i) x[i] = float((i * 7919) % 255) / 255.0f;
+  return x;
+}
+
+TEST(SequentialCall, InferenceFusesConvAndPoolingWithTheLayersValues) {
+  // call() may run Conv2D and MaxPooling2D in one pass; the result is that
+  // of calling each layer in turn, and call_up_to() a Conv2D still returns
+  // the Conv2D's own output.
+  Sequential m = mnist_convnet();
+  const Tensor x = mnist_images(4);
   Tensor want = x;
   for (const auto& layer : m.layers()) want = layer->call(want);
   const Tensor got = m.call(x);
@@ -149,18 +162,9 @@ TEST(SequentialGradients, FirstConvAndPoolingGradientsMatchTheReferencePath) {
   // from the pooling's output gradient at once; the reference path runs
   // every layer's backward. Same dropout masks, same loss: the gradients
   // agree to float rounding.
-  Sequential m;
-  m.input({28, 28, 1})
-      .add("Conv2D(32, kernel_size=(3, 3), activation='relu')")
-      .add("MaxPooling2D(pool_size=(2, 2))")
-      .add("Conv2D(64, kernel_size=(3, 3), activation='relu')")
-      .add("MaxPooling2D(pool_size=(2, 2))")
-      .add("Flatten()")
-      .add("Dropout(0.5)")
-      .add("Dense(10, activation='softmax')");
-  m.initialize_weights(7);
-  Tensor x({8, 28, 28, 1}), y({8});
-  for (Dim i = 0; i < x.size(); ++i) x[i] = float((i * 7919) % 255) / 255.0f;
+  Sequential m = mnist_convnet();
+  const Tensor x = mnist_images(8);
+  Tensor y({8});
   for (Dim i = 0; i < 8; ++i) y[i] = float(i % 10);
   const std::unique_ptr<Loss> loss = make_loss("sparse_categorical_crossentropy");
   std::vector<std::vector<float>> grads[2];
