@@ -26,6 +26,12 @@ using namespace winograd;
 
 constexpr Dim kMaxChunks = 8;       // partial sums of S at most
 constexpr Dim kMinChunkTiles = 32;  // a chunk's sum is worth its own S
+// The partial sums' floats at most (64 MiB): 8 copies of S for 128 x 128
+// channels take 19 MiB; from 256 x 256 on there are fewer copies, and from
+// 36 x Cin x Cout > 4M floats (e.g. 256 x 512) the direct kernel takes the
+// gradient instead.
+constexpr Dim kMaxSumFloats = Dim{16} << 20;
+constexpr Dim kMaxChunkFloats = Dim{4} << 20;
 
 // G' (6x4) applied to four vectors: one column or row of a tile's output
 // gradient.
@@ -181,13 +187,15 @@ STRIDE_TARGET_AVX2_FMA void transform_taps(const WinogradShape& s, const float* 
 bool conv_winograd_kernel_grad_avx2(const ConvGeometry& g, const float* input,
                                     const float* output_grad, float* kernel_grad) {
   WinogradShape s;
-  if (!winograd_shape(g, s)) return false;
+  const Dim sum_size = kPoints * g.in_channels * g.out_channels;
+  if (!winograd_shape(g, s) || sum_size > kMaxChunkFloats) return false;
   const Dim all_tiles = s.batch * s.tiles;
-  const Dim chunks = std::clamp<Dim>(all_tiles / kMinChunkTiles, 1, kMaxChunks);
+  const Dim chunks = std::clamp<Dim>(std::min(all_tiles / kMinChunkTiles, kMaxSumFloats / sum_size),
+                                     1, kMaxChunks);
   // Long blocks: each gemm's inner dimension is the block's tiles, so
   // the register tiles of S are loaded and stored once per block; V and W
   // are written and read once, from L3 where they leave L2.
-  const Dim block = s.block_tiles(1536 * 1024, 192), sum_size = kPoints * s.cin * s.cout;
+  const Dim block = s.block_tiles(1536 * 1024, 192);
   thread_local std::vector<float> sums_buffer;  // taken here, on the calling thread
   sums_buffer.assign(std::size_t(chunks * sum_size), 0.0f);
   float* sums = sums_buffer.data();

@@ -137,7 +137,8 @@ bool conv_max_pool_avx2(const ConvGeometry& g, const PoolGeometry& pool, const f
 // The kernel gradient of the convolutions conv_winograd takes, by
 // Winograd's F(3x3, 4x4) (conv_winograd_kernel_grad_avx2.cpp): a quarter of
 // the direct kernel's multiply-adds, the same bits for every thread count.
-// Returns false, writing nothing, where conv_winograd would.
+// Returns false, writing nothing, where conv_winograd would, or where
+// 36 x Cin x Cout exceeds 4M floats (its partial sums would be too large).
 bool conv_winograd_kernel_grad(const ConvGeometry& g, const float* input, const float* output_grad,
                                float* kernel_grad);
 #ifdef STRIDE_X86_KERNELS

@@ -271,6 +271,24 @@ TEST(WinogradConv, DeclinesOtherGeometriesWritingNothing) {
   }
 }
 
+TEST(WinogradConv, KernelGradientDeclinesChannelsWhosePartialSumsWouldBeTooLarge) {
+  if (!available()) GTEST_SKIP() << "no AVX2+FMA on this CPU";
+  ConvGeometry g;  // 36 x 256 x 512 = 4.7M floats per copy of the sums
+  g.batch = 4;
+  g.input = g.output = {1, 16, 16};
+  g.kernel = {1, 3, 3};
+  g.pad_before = {0, 1, 1};
+  g.in_channels = 256;
+  g.out_channels = 512;
+  const std::vector<float> input(4 * 256 * 256, 1.0f), dy(4 * 256 * 512, 1.0f);
+  std::vector<float> dk = nans(9 * 256 * 512);
+  EXPECT_FALSE(detail::conv_winograd_kernel_grad(g, input.data(), dy.data(), dk.data()));
+  EXPECT_TRUE(std::isnan(dk[0]));
+  g.out_channels = 256;  // 2.4M floats: taken
+  std::vector<float> dk_taken = nans(9 * 256 * 256);
+  EXPECT_TRUE(detail::conv_winograd_kernel_grad(g, input.data(), dy.data(), dk_taken.data()));
+}
+
 TEST(WinogradConv, ConvForwardTakesItWhereItFits) {
   if (!available()) GTEST_SKIP() << "no AVX2+FMA on this CPU";
   test::Rng rng(74);
