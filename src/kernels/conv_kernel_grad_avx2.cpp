@@ -191,11 +191,9 @@ bool conv_backward_kernel_avx2(const ConvGeometry& g, const float* input, const 
         const Dim first = chunk * chunk_lines;
         const Dim last = std::min(line_count, first + chunk_lines);
         const Dim at = first * line_floats, floats = (last - first) * line_floats;
-        const float* dy = output_grad + at;
-        if (lines) {
-          (*lines)(first, last, chunk_grad.data());
-          dy = chunk_grad.data();
-        }
+        if (lines) (*lines)(first, last, chunk_grad.data());
+        // output_grad is null when the gradients come from `lines`.
+        const float* dy = lines ? chunk_grad.data() : output_grad + at;
         for (Dim t = first_tile; t < last_tile; ++t)
           tiles[t].run(plan, input, dy, tiles[t].row0, tiles[t].f0, first, last, sum);
         if (bias_grad && piece == 0)
