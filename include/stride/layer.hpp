@@ -85,12 +85,17 @@ class Layer {
   // Keras's call(): runs the built layer on a batch whose shape fits the
   // built input shape (any batch size). Weights must be bound.
   Tensor call(const Tensor& input, const CallOptions& options = {}) const;
-  // Inference of this layer and `next` (the layer it feeds) in one pass,
-  // where this layer has a kernel for the pair (Conv2D then MaxPooling2D on
-  // the fast path): next.call(call(input)) up to the kernels' rounding, or an
-  // empty Tensor where there is none. Sequential models use it.
-  Tensor call_with_next(const Tensor& input, const Layer& next,
-                        const CallOptions& options = {}) const;
+  // This layer and `next` (the layer it feeds) in one pass, where this layer
+  // has a kernel for the pair (Conv2D then MaxPooling2D on the fast path):
+  // next.call(call(input)) up to the kernels' rounding, or an empty Tensor
+  // where there is none. Sequential models use it. With options.tape
+  // (training), next_tape must be given: the pass records this layer's tape
+  // (its input; its output is never computed and stays empty, and
+  // input_grad_needed is kept as the caller set it) and next's (its output
+  // and what its backward needs), and is taken only where
+  // backward_with_next will take the backward pass.
+  Tensor call_with_next(const Tensor& input, const Layer& next, const CallOptions& options = {},
+                        Tape* next_tape = nullptr) const;
   // Gradients of the call recorded in `tape`, given dL/d(output): writes
   // dL/d(weight) into weight_grads (shaped as the weights, in weights()
   // order) and returns dL/d(input).
@@ -131,8 +136,10 @@ class Layer {
   virtual Tensor forward(const Tensor& input, const CallOptions& options) const;
   // The computation behind call_with_next(), `input` checked as for
   // forward(); the default has no fused kernel and returns Tensor().
+  // With options.tape it records both tapes (next's in next_tape) as
+  // call_with_next says.
   virtual Tensor forward_with_next(const Tensor& input, const Layer& next,
-                                   const CallOptions& options) const;
+                                   const CallOptions& options, Tape* next_tape) const;
 
   // Constructors write normalized values back (kernel_size=3 -> [3, 3]) so
   // that get_config() reads as Keras's.

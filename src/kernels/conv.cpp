@@ -1,4 +1,4 @@
-// Convolution, fast path: stride's direct AVX2 kernel (conv_forward_avx2.cpp)
+// Convolution, fast path: stride's Winograd and direct kernels (AVX-512 or AVX2)
 // or oneDNN where they can take it; otherwise im2col + gemm in general, a
 // direct gemm for 1x1 kernels that neither stride nor pad, and a direct loop
 // for depthwise convolutions (one input channel per group).
@@ -144,7 +144,20 @@ void im2col(const ConvGeometry& g, const float* in_b, Dim group, Dim first, Dim 
 
 namespace {
 std::atomic<bool> direct_kernels_on{true};
+std::atomic<bool> avx512_kernels_on{true};
 }  // namespace
+
+void set_avx512_kernels(bool on) {
+  avx512_kernels_on = on;
+}
+
+bool avx512_kernels() {
+#ifdef STRIDE_X86_KERNELS
+  return avx512_kernels_on && cpu_has_avx512();
+#else
+  return false;
+#endif
+}
 
 void set_direct_kernels(bool on) {
   direct_kernels_on = on;
@@ -157,6 +170,7 @@ bool direct_kernels() {
 bool conv_forward_direct(const ConvGeometry& g, const float* input, const float* kernel,
                          const float* bias, float* output, bool relu) {
 #ifdef STRIDE_X86_KERNELS
+  if (avx512_kernels()) return conv_forward_avx512(g, input, kernel, bias, output, relu);
   return cpu_has_avx2_fma() && conv_forward_avx2(g, input, kernel, bias, output, relu);
 #else
   (void)g, (void)input, (void)kernel, (void)bias, (void)output, (void)relu;
@@ -167,7 +181,10 @@ bool conv_forward_direct(const ConvGeometry& g, const float* input, const float*
 bool conv_winograd(const ConvGeometry& g, const float* input, const float* kernel, bool flip_swap,
                    const float* bias, bool relu, float* output) {
 #ifdef STRIDE_X86_KERNELS
-  return cpu_has_avx2_fma() && conv_winograd_avx2(g, input, kernel, flip_swap, bias, relu, output);
+  return (avx512_kernels() &&
+          conv_winograd_avx512(g, input, kernel, flip_swap, bias, relu, output)) ||
+         (cpu_has_avx2_fma() &&
+          conv_winograd_avx2(g, input, kernel, flip_swap, bias, relu, output));
 #else
   (void)g, (void)input, (void)kernel, (void)flip_swap, (void)bias, (void)relu, (void)output;
   return false;

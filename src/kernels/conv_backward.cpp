@@ -36,7 +36,9 @@ bool conv_backward_kernel_direct(const ConvGeometry& g, const float* input,
 bool conv_winograd_kernel_grad(const ConvGeometry& g, const float* input, const float* output_grad,
                                float* kernel_grad) {
 #ifdef STRIDE_X86_KERNELS
-  return cpu_has_avx2_fma() && conv_winograd_kernel_grad_avx2(g, input, output_grad, kernel_grad);
+  return (avx512_kernels() &&
+          conv_winograd_kernel_grad_avx512(g, input, output_grad, kernel_grad)) ||
+         (cpu_has_avx2_fma() && conv_winograd_kernel_grad_avx2(g, input, output_grad, kernel_grad));
 #else
   (void)g, (void)input, (void)output_grad, (void)kernel_grad;
   return false;

@@ -14,6 +14,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <limits>
 #include <vector>
 
@@ -86,15 +87,25 @@ struct TableRows {
 
 // Filters [f, f + 8*NV) of one pooled output: the maximum over its window's
 // positions, then bias and relu; -inf where every value of the window is NaN,
-// as pool_forward gives.
-template <int NV, class Rows>
+// as pool_forward gives. With kTaps (training), bias and relu go on each
+// position's value before the comparison, as max_pool_forward_taps sees the
+// convolution's output, and the winning position (its tap in the window) is
+// written to taps[f ...]: the first of equal values, none where all are NaN
+// (tap 0, the value -inf), as there.
+template <int NV, bool kTaps, class Rows>
 STRIDE_TARGET_AVX2_FMA void pooled_filters(const Problem& p, const Rows& rows, Dim positions,
-                                           Dim kernel_rows, Dim f, float* y) {
+                                           Dim kernel_rows, Dim f, float* y, std::uint8_t* taps) {
   const Dim f_count = p.conv.out_channels;
   const __m256 minus_inf = _mm256_set1_ps(-std::numeric_limits<float>::infinity());
+  const __m256 zero = _mm256_setzero_ps();
   __m256 best[NV], seen[NV];  // seen: some lane value was not NaN
+  __m256 bias[NV];
+  __m256i best_tap[NV];
 #pragma GCC unroll 4
-  for (int n = 0; n < NV; ++n) best[n] = minus_inf, seen[n] = _mm256_setzero_ps();
+  for (int n = 0; n < NV; ++n) {
+    best[n] = minus_inf, seen[n] = zero, best_tap[n] = _mm256_setzero_si256();
+    bias[n] = p.bias ? _mm256_loadu_ps(p.bias + f + n * kLanes) : zero;
+  }
   for (Dim first = 0; first < positions; first += kGroup) {
     typename Rows::Cursor at[kGroup];
 #pragma GCC unroll 4
@@ -121,32 +132,58 @@ STRIDE_TARGET_AVX2_FMA void pooled_filters(const Problem& p, const Rows& rows, D
     for (int i = 0; i < kGroup; ++i)
 #pragma GCC unroll 4
       for (int n = 0; n < NV; ++n) {
-        best[n] = _mm256_max_ps(acc[i][n], best[n]);  // a NaN never wins
-        seen[n] = _mm256_or_ps(seen[n], _mm256_cmp_ps(acc[i][n], acc[i][n], _CMP_ORD_Q));
+        if constexpr (kTaps) {  // a repeated position never beats itself
+          __m256 value = p.bias ? _mm256_add_ps(acc[i][n], bias[n]) : acc[i][n];
+          if (p.relu) value = _mm256_max_ps(value, zero);
+          const __m256 wins = _mm256_cmp_ps(value, best[n], _CMP_GT_OQ);  // NaN: false
+          best[n] = _mm256_blendv_ps(best[n], value, wins);
+          best_tap[n] = _mm256_castps_si256(
+              _mm256_blendv_ps(_mm256_castsi256_ps(best_tap[n]),
+                               _mm256_castsi256_ps(_mm256_set1_epi32(int(first + i))), wins));
+        } else {
+          best[n] = _mm256_max_ps(acc[i][n], best[n]);  // a NaN never wins
+          seen[n] = _mm256_or_ps(seen[n], _mm256_cmp_ps(acc[i][n], acc[i][n], _CMP_ORD_Q));
+        }
       }
   }
 #pragma GCC unroll 4
   for (int n = 0; n < NV; ++n) {
-    __m256 out = best[n];
-    if (p.bias) out = _mm256_add_ps(out, _mm256_loadu_ps(p.bias + f + n * kLanes));
-    if (p.relu) out = _mm256_max_ps(out, _mm256_setzero_ps());
-    _mm256_storeu_ps(y + f + n * kLanes, _mm256_blendv_ps(minus_inf, out, seen[n]));
+    if constexpr (kTaps) {
+      _mm256_storeu_ps(y + f + n * kLanes, best[n]);
+      // Taps (0..15) narrowed to bytes with saturating packs.
+      const __m128i words = _mm_packs_epi32(_mm256_castsi256_si128(best_tap[n]),
+                                            _mm256_extracti128_si256(best_tap[n], 1));
+      _mm_storel_epi64(reinterpret_cast<__m128i*>(taps + f + n * kLanes),
+                       _mm_packus_epi16(words, words));
+    } else {
+      __m256 out = p.bias ? _mm256_add_ps(best[n], bias[n]) : best[n];
+      if (p.relu) out = _mm256_max_ps(out, zero);
+      _mm256_storeu_ps(y + f + n * kLanes, _mm256_blendv_ps(minus_inf, out, seen[n]));
+    }
   }
 }
 
-// Every filter of one pooled output.
+// Every filter of one pooled output (and its taps, where taps is not null).
 template <class Rows>
-void pooled_output(const Problem& p, const Rows& rows, Dim positions, Dim kernel_rows, float* y) {
-  for (Dim f = 0; f < p.conv.out_channels; f += 2 * kLanes)
-    p.conv.out_channels - f >= 2 * kLanes
-        ? pooled_filters<2>(p, rows, positions, kernel_rows, f, y)
-        : pooled_filters<1>(p, rows, positions, kernel_rows, f, y);
+void pooled_output(const Problem& p, const Rows& rows, Dim positions, Dim kernel_rows, float* y,
+                   std::uint8_t* taps) {
+  for (Dim f = 0; f < p.conv.out_channels; f += 2 * kLanes) {
+    const bool wide = p.conv.out_channels - f >= 2 * kLanes;
+    if (taps) {
+      wide ? pooled_filters<2, true>(p, rows, positions, kernel_rows, f, y, taps)
+           : pooled_filters<1, true>(p, rows, positions, kernel_rows, f, y, taps);
+    } else {
+      wide ? pooled_filters<2, false>(p, rows, positions, kernel_rows, f, y, taps)
+           : pooled_filters<1, false>(p, rows, positions, kernel_rows, f, y, taps);
+    }
+  }
 }
 
 }  // namespace
 
 bool conv_max_pool_avx2(const ConvGeometry& g, const PoolGeometry& pool, const float* input,
-                        const float* kernel, const float* bias, bool relu, float* output) {
+                        const float* kernel, const float* bias, bool relu, float* output,
+                        std::uint8_t* taps) {
   const Dim kernel_rows = g.kernel[1] * g.kernel[2] * g.in_channels;
   const Dim positions = pool.window[1] * pool.window[2];
   const bool windows_inside =
@@ -185,13 +222,14 @@ bool conv_max_pool_avx2(const ConvGeometry& g, const PoolGeometry& pool, const f
       const float* image = input + b * g.input[1] * g.input[2] * g.in_channels;
       for (Dim pw = 0; pw < width; ++pw) {
         float* y = output + (line * width + pw) * g.out_channels;
+        std::uint8_t* t = taps ? taps + (line * width + pw) * g.out_channels : nullptr;
         // The first window position's corner in the input.
         const Dim top = ph * pool.strides[1] * g.strides[1] - g.pad_before[1];
         const Dim left = pw * pool.strides[2] * g.strides[2] - g.pad_before[2];
         if (top >= 0 && left >= 0 && top + reach_h < g.input[1] && left + reach_w < g.input[2]) {
           const CleanRows rows{image + (top * g.input[2] + left) * g.in_channels,
                                position_offsets.data(), p.row_offsets.data()};
-          pooled_output(p, rows, positions, kernel_rows, y);
+          pooled_output(p, rows, positions, kernel_rows, y, t);
           continue;
         }
         Dim i = 0;
@@ -199,7 +237,7 @@ bool conv_max_pool_avx2(const ConvGeometry& g, const PoolGeometry& pool, const f
           for (Dim ww = 0; ww < pool.window[2]; ++ww, ++i)
             row_pointers(p, b, ph * pool.strides[1] + wh, pw * pool.strides[2] + ww, zeros.data(),
                          table.data() + i * kernel_rows);
-        pooled_output(p, TableRows{table.data(), kernel_rows}, positions, kernel_rows, y);
+        pooled_output(p, TableRows{table.data(), kernel_rows}, positions, kernel_rows, y, t);
       }
     }
   });

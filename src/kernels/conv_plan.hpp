@@ -49,11 +49,14 @@ struct ConvPlan {
 
 ConvPlan make_conv_plan(const ConvGeometry& g);
 
-// The width of the next block of filters, `filters` of them left, in both
-// direct kernels' register tiles (8-float ymm vectors): 16 while there are,
-// then 8, then the rest (masked).
-inline Dim filter_block_width(Dim filters) {
-  return filters >= 16 ? 16 : std::min<Dim>(8, filters);
+// The width of the next block of filters, `filters` of them left, in the
+// direct kernels' register tiles of up to `vectors` vectors of `lanes`
+// floats: as many whole vectors as there are (halving from `vectors`), then
+// the rest (masked).
+inline Dim filter_block_width(Dim filters, Dim lanes = 8, Dim vectors = 2) {
+  for (Dim v = vectors; v >= 1; v /= 2)
+    if (filters >= v * lanes) return v * lanes;
+  return filters;
 }
 
 }  // namespace stride::kernels::detail

@@ -37,6 +37,8 @@ const MicroKernel& avx2_micro_kernel();
 const MicroKernel& avx512_micro_kernel();
 // Whether this CPU runs AVX2 with FMA (asked once; for the other AVX2 kernels too).
 bool cpu_has_avx2_fma();
+// Whether it runs AVX-512 F, VL, DQ and BW (simd.hpp's Avx512 target).
+bool cpu_has_avx512();
 #endif
 
 }  // namespace stride::kernels::detail

@@ -8,6 +8,7 @@
 #endif
 
 #include <algorithm>
+#include <cstdint>
 #include <functional>
 
 #include "kernels/conv.hpp"
@@ -91,9 +92,14 @@ Dim band_rows(Dim row_length, Dim pixels, Dim batch);
 // paths that CPUs without AVX2 take).
 void set_direct_kernels(bool on);
 bool direct_kernels();
+// Whether the kernels built for both AVX2 and AVX-512 (simd.hpp) may take
+// the AVX-512 build: where the CPU has it, unless a test turned it off to
+// reach the AVX2 build (both give the same bits).
+void set_avx512_kernels(bool on);
+bool avx512_kernels();
 
-// The forward pass of an ungrouped convolution as a direct gemm in AVX2+FMA
-// (conv_forward_avx2.cpp), bias and relu included. Returns false, writing
+// The forward pass of an ungrouped convolution as a direct gemm in AVX-512
+// or AVX2+FMA (conv_forward_direct.hpp), bias and relu included. Returns false, writing
 // nothing, where the CPU lacks AVX2+FMA or the convolution is grouped.
 bool conv_forward_direct(const ConvGeometry& g, const float* input, const float* kernel,
                          const float* bias, float* output, bool relu);
@@ -107,35 +113,42 @@ bool conv_forward_direct(const ConvGeometry& g, const float* input, const float*
 bool conv_forward_avx2(const ConvGeometry& g, const float* input, const float* kernel,
                        const float* bias, float* output,
                        bool relu);  // only where cpu_has_avx2_fma()
+bool conv_forward_avx512(const ConvGeometry& g, const float* input, const float* kernel,
+                         const float* bias, float* output,
+                         bool relu);  // only where cpu_has_avx512()
 #endif
 
 // A 3x3, stride-1, undilated, ungrouped 2D convolution by Winograd's
-// F(4x4, 3x3) in AVX2+FMA (conv_winograd_avx2.cpp), bias and relu included:
-// a quarter of the direct kernel's multiply-adds, a few times its rounding.
-// With `flip_swap` the kernel is read as the input gradient's
+// F(4x4, 3x3) (winograd_forward.hpp), bias and relu included: a quarter of
+// the direct kernel's multiply-adds, a few times its rounding. With
+// `flip_swap` the kernel is read as the input gradient's
 // (K'[kh][kw][c][f] = K[2-kh][2-kw][f][c], the layout (3, 3, out, in) of the
 // convolution whose gradient this is). Returns false, writing nothing,
 // where the CPU lacks AVX2+FMA, the geometry is not that, the channel counts
 // are not multiples of 8 from 16 on, or there are fewer than 64 output tiles
-// of 4x4 (the kernel's transform would not be repaid).
+// of 4x4 (the kernel's transform would not be repaid). AVX-512 takes channel
+// counts in multiples of 16, AVX2 the others.
 bool conv_winograd(const ConvGeometry& g, const float* input, const float* kernel, bool flip_swap,
                    const float* bias, bool relu, float* output);
 #ifdef STRIDE_X86_KERNELS
 bool conv_winograd_avx2(const ConvGeometry& g, const float* input, const float* kernel,
                         bool flip_swap, const float* bias, bool relu,
                         float* output);  // only where cpu_has_avx2_fma()
+bool conv_winograd_avx512(const ConvGeometry& g, const float* input, const float* kernel,
+                          bool flip_swap, const float* bias, bool relu,
+                          float* output);  // only where cpu_has_avx512()
 #endif
 
 #ifdef STRIDE_X86_KERNELS
 // conv_max_pool_forward's kernel (conv_max_pool_avx2.cpp); false, writing
 // nothing, where it does not take the pair.
 bool conv_max_pool_avx2(const ConvGeometry& g, const PoolGeometry& pool, const float* input,
-                        const float* kernel, const float* bias, bool relu,
-                        float* output);  // only where cpu_has_avx2_fma()
+                        const float* kernel, const float* bias, bool relu, float* output,
+                        std::uint8_t* taps);  // only where cpu_has_avx2_fma()
 #endif
 
 // The kernel gradient of the convolutions conv_winograd takes, by
-// Winograd's F(3x3, 4x4) (conv_winograd_kernel_grad_avx2.cpp): a quarter of
+// Winograd's F(3x3, 4x4) (winograd_kernel_grad.hpp): a quarter of
 // the direct kernel's multiply-adds, the same bits for every thread count.
 // Returns false, writing nothing, where conv_winograd would, or where
 // 36 x Cin x Cout exceeds 4M floats (its partial sums would be too large).
@@ -145,6 +158,9 @@ bool conv_winograd_kernel_grad(const ConvGeometry& g, const float* input, const 
 bool conv_winograd_kernel_grad_avx2(const ConvGeometry& g, const float* input,
                                     const float* output_grad,
                                     float* kernel_grad);  // only where cpu_has_avx2_fma()
+bool conv_winograd_kernel_grad_avx512(const ConvGeometry& g, const float* input,
+                                      const float* output_grad,
+                                      float* kernel_grad);  // only where cpu_has_avx512()
 #endif
 
 // Where a kernel gradient reads dL/doutput when it is not one array:

@@ -148,14 +148,18 @@ void pool_forward(KernelPath path, PoolKind kind, const PoolGeometry& g, const f
 }
 
 bool conv_max_pool_forward(const ConvGeometry& g, const PoolGeometry& pool, const float* input,
-                           const float* kernel, const float* bias, bool relu, float* output) {
+                           const float* kernel, const float* bias, bool relu, float* output,
+                           std::uint8_t* taps) {
   detail::check_conv_geometry(g, "convolution");
   detail::check_pool_geometry(pool);
+  // Training's pass is taken only where conv_backward_kernel_relu_pooled
+  // takes the backward pass (Conv2D's backward_with_next).
+  if (taps && (!detail::windows_are_disjoint(pool) || detail::is_pointwise(g))) return false;
 #ifdef STRIDE_X86_KERNELS
   return detail::direct_kernels() && detail::cpu_has_avx2_fma() &&
-         detail::conv_max_pool_avx2(g, pool, input, kernel, bias, relu, output);
+         detail::conv_max_pool_avx2(g, pool, input, kernel, bias, relu, output, taps);
 #else
-  (void)input, (void)kernel, (void)bias, (void)relu, (void)output;
+  (void)input, (void)kernel, (void)bias, (void)relu, (void)output, (void)taps;
   return false;
 #endif
 }

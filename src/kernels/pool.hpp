@@ -38,8 +38,14 @@ void pool_backward(KernelPath path, PoolKind kind, const PoolGeometry& g, const 
 // 8, pool windows of at most 16 elements inside the convolution's output
 // (pool.input == g.output, no padding). The convolution's output is never
 // written. Returns false, writing nothing, elsewhere (or without AVX2+FMA).
+// With `taps` (training), each pooled value's winning tap is written there
+// too, as max_pool_forward_taps would write it reading the convolution's
+// output (bias and relu applied, relu as max(x, 0)), and only where
+// conv_backward_kernel_relu_pooled takes the gradient (disjoint windows, no
+// 1x1 kernel).
 bool conv_max_pool_forward(const ConvGeometry& g, const PoolGeometry& pool, const float* input,
-                           const float* kernel, const float* bias, bool relu, float* output);
+                           const float* kernel, const float* bias, bool relu, float* output,
+                           std::uint8_t* taps = nullptr);
 
 // conv_backward_kernel_relu (conv.hpp) for a first layer whose relu output
 // max pooling read with recorded winners (max_pool_forward_taps) over

@@ -103,26 +103,35 @@ class Conv : public Layer {
     return fused_relu ? output : activated(activation_, std::move(output), options);
   }
 
-  // Inference of Conv2D (relu or no activation) and the MaxPooling2D after
-  // it, both channels_last, the pool unpadded: one pass that never writes
-  // this layer's output (kernels::conv_max_pool_forward takes first layers).
-  Tensor forward_with_next(const Tensor& input, const Layer& next,
-                           const CallOptions& options) const override {
+  // Conv2D (relu or no activation) and the MaxPooling2D after it, both
+  // channels_last, the pool unpadded, in one pass that never writes this
+  // layer's output (kernels::conv_max_pool_forward takes first layers). In
+  // inference; and in training for a first layer with relu whose backward
+  // backward_with_next takes (the pass records the pooling's winners).
+  Tensor forward_with_next(const Tensor& input, const Layer& next, const CallOptions& options,
+                           Tape* next_tape) const override {
     const bool plain = rank_ == 2 && !channels_first_ && groups_ == 1 &&
                        (activation_ == "relu" || activation_ == "linear");
-    if (!plain || options.training || options.tape || options.path != ComputePath::kFast ||
+    const bool training = options.tape != nullptr;
+    if (!plain || options.training != training || options.path != ComputePath::kFast ||
         next.class_name() != "MaxPooling2D" || next.config().channels_first())
       return Tensor();
+    if (training && (options.tape->input_grad_needed || activation_ != "relu")) return Tensor();
     const Window pool = pool_window(next.config(), 2);
     if (pool.padding != Padding::kValid) return Tensor();
     const Shape conv_shape = compute_output_shape(input.shape());
     Tensor output = Tensor::uninitialized(next.compute_output_shape(conv_shape));  // overwritten
+    // The winners, one byte each, in a float tensor's storage (as the
+    // pooling itself keeps them).
+    Tensor taps = training ? Tensor::uninitialized({(output.size() + 3) / 4}) : Tensor();
     const kernels::ConvGeometry g = conv_geometry(input.shape(), conv_shape, window_);
-    if (!kernels::conv_max_pool_forward(g, pool_geometry(conv_shape, output.shape(), pool),
-                                        input.data(), weight("kernel").data(),
-                                        use_bias_ ? weight("bias").data() : nullptr,
-                                        activation_ == "relu", output.data()))
+    if (!kernels::conv_max_pool_forward(
+            g, pool_geometry(conv_shape, output.shape(), pool), input.data(),
+            weight("kernel").data(), use_bias_ ? weight("bias").data() : nullptr,
+            activation_ == "relu", output.data(),
+            training ? reinterpret_cast<std::uint8_t*>(taps.data()) : nullptr))
       return Tensor();
+    if (training) next_tape->saved.push_back(taps);
     return output;
   }
 
@@ -138,9 +147,11 @@ class Conv : public Layer {
     if (!taps || tape.input_grad_needed || activation_ != "relu" || channels_first_ ||
         groups_ != 1 || path != ComputePath::kFast)
       return false;
-    kernels::ConvGeometry g = conv_geometry(tape.input.shape(), tape.output.shape(), window_);
-    const kernels::PoolGeometry pool = pool_geometry(tape.output.shape(), next_tape.output.shape(),
-                                                     pool_window(next.config(), rank_));
+    // The output shape by the rule: a fused forward never computed the output.
+    const Shape conv_shape = compute_output_shape(tape.input.shape());
+    kernels::ConvGeometry g = conv_geometry(tape.input.shape(), conv_shape, window_);
+    const kernels::PoolGeometry pool =
+        pool_geometry(conv_shape, next_tape.output.shape(), pool_window(next.config(), rank_));
     return kernels::conv_backward_kernel_relu_pooled(
         g, pool, tape.input.data(), taps, next_tape.output.data(), next_output_grad.data(),
         weight_grads.at(0).data(), use_bias_ ? weight_grads.at(1).data() : nullptr);

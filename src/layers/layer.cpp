@@ -137,14 +137,19 @@ Tensor Layer::call(const Tensor& input, const CallOptions& options) const {
   return output;
 }
 
-Tensor Layer::call_with_next(const Tensor& input, const Layer& next,
-                             const CallOptions& options) const {
+Tensor Layer::call_with_next(const Tensor& input, const Layer& next, const CallOptions& options,
+                             Tape* next_tape) const {
   if (!built_ || !next.built_ || weight_values_.size() != weights_.size() ||
       next.weight_values_.size() != next.weights_.size() ||
-      !fits_apart_from_batch(input_shape_, input.shape()))
+      !fits_apart_from_batch(input_shape_, input.shape()) || (options.tape && !next_tape))
     return Tensor();  // call() says what is wrong
-  Tensor output = forward_with_next(input, next, options);
+  if (options.tape) {
+    *options.tape = Tape{input, Tensor(), {}, options.tape->input_grad_needed};
+    *next_tape = Tape{};
+  }
+  Tensor output = forward_with_next(input, next, options, next_tape);
   if (output.empty()) return output;
+  if (next_tape) next_tape->output = output;
   const Shape expected = next.compute_output_shape(compute_output_shape(input.shape()));
   if (output.shape() != expected)
     fail(fmt::format("internal error: fused output shape {} differs from the shape rules' {}",
@@ -152,7 +157,7 @@ Tensor Layer::call_with_next(const Tensor& input, const Layer& next,
   return output;
 }
 
-Tensor Layer::forward_with_next(const Tensor&, const Layer&, const CallOptions&) const {
+Tensor Layer::forward_with_next(const Tensor&, const Layer&, const CallOptions&, Tape*) const {
   return Tensor();
 }
 

@@ -30,9 +30,14 @@ Tensor Sequential::run_layers(const Tensor& input, CallOptions options, std::vec
     if (tapes) options.tape = &(*tapes)[i];
     try {
       // Inference may run a layer and the next in one pass (Conv2D then
-      // MaxPooling2D); training keeps every layer's output for backward.
-      if (!tapes && !options.training && i + 1 < count) {
-        Tensor both = layers_[i]->call_with_next(x, *layers_[i + 1], options);
+      // MaxPooling2D). So may training for the first layer, whose input
+      // gradient nobody needs: its backward is then the pair's too
+      // (Layer::backward_with_next, compute_gradients).
+      const bool fusable = tapes ? i == 0 : !options.training;
+      if (fusable && i + 1 < count) {
+        if (tapes) (*tapes)[i].input_grad_needed = false;
+        Tensor both = layers_[i]->call_with_next(x, *layers_[i + 1], options,
+                                                 tapes ? &(*tapes)[i + 1] : nullptr);
         if (!both.empty()) {
           x = std::move(both);
           ++i;

@@ -30,6 +30,10 @@ double Sequential::compute_gradients(const Tensor& x, const Tensor& y, const Los
       if (i == 1 &&
           layers_[0]->backward_with_next(tapes[0], *layers_[1], tapes[1], upstream, grads[0], path))
         break;
+      // A fused forward (run_layers) left the first layer's output and the
+      // second's input empty: only backward_with_next can take them.
+      if (i == 1 && tapes[0].output.shape().empty())
+        layers_[0]->fail("internal error: the fused forward pass's backward was declined");
       upstream = layers_[i]->backward(tapes[i], upstream, grads[i], path);
     } catch (Error& e) {
       e.set_loc_if_unknown(layers_[i]->loc());

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <string>
 #include <vector>
@@ -223,6 +224,117 @@ TEST(ConvMaxPool, DeclinesOtherPairsWritingNothing) {
         << what;
     for (float v : out) ASSERT_TRUE(std::isnan(v)) << what << ": wrote an output";
   }
+}
+
+// Training's pass also writes each pooled value's winning tap.
+TEST(ConvMaxPool, TapsHandWorked) {
+  if (!available()) GTEST_SKIP() << "no AVX2+FMA on this CPU";
+  // A 3x3 image (1 2 0 / 3 4 0 / 0 0 9), a 2x2 kernel of ones (valid: the
+  // sums 10 6 / 7 13), one 2x2 window: tap 3 (13) wins. Odd filters have the
+  // kernel negated (-10 -6 / -7 -13): tap 1 (-6) wins. With a bias of -20 and
+  // relu every value is 0 and the first tap (0) keeps the window, as the
+  // separate pooling keeps it.
+  ConvGeometry g;
+  g.input = {1, 3, 3};
+  g.kernel = {1, 2, 2};
+  g.output = {1, 2, 2};
+  g.out_channels = 8;
+  const Pair p = with_pool(g, 2, 2, 2, 2);
+  const std::vector<float> x = {1, 2, 0, 3, 4, 0, 0, 0, 9};
+  std::vector<float> k(4 * 8), minus_20(8, -20.0f);
+  for (int tap = 0; tap < 4; ++tap)
+    for (int f = 0; f < 8; ++f) k[tap * 8 + f] = f % 2 ? -1.0f : 1.0f;
+  std::vector<float> out(8, kNaN);
+  std::vector<std::uint8_t> taps(8, 99);
+  ASSERT_TRUE(conv_max_pool_forward(p.conv, p.pool, x.data(), k.data(), nullptr, false, out.data(),
+                                    taps.data()));
+  for (int f = 0; f < 8; ++f) {
+    EXPECT_EQ(out[f], f % 2 ? -6.0f : 13.0f) << "filter " << f;
+    EXPECT_EQ(taps[f], f % 2 ? 1 : 3) << "filter " << f;
+  }
+  ASSERT_TRUE(conv_max_pool_forward(p.conv, p.pool, x.data(), k.data(), minus_20.data(), true,
+                                    out.data(), taps.data()));
+  for (int f = 0; f < 8; ++f) {
+    EXPECT_EQ(out[f], 0.0f) << "filter " << f;
+    EXPECT_EQ(taps[f], 0) << "filter " << f;
+  }
+}
+
+TEST(ConvMaxPool, TapsPointAtTheLargestValueOfTheWindow) {
+  if (!available()) GTEST_SKIP() << "no AVX2+FMA on this CPU";
+  // Against the reference convolution (+ bias, relu) one pass at a time: the
+  // pooled value is the window's largest to rounding, and the recorded tap's
+  // own value is that largest too (to rounding: where two values are within
+  // it, either may win).
+  test::Rng rng(91);
+  int checked = 0;
+  for (int trial = 0; trial < 60; ++trial) {
+    Pair p = random_pair(rng);
+    p = with_pool(p.conv, p.pool.window[1], p.pool.window[2], p.pool.window[1],
+                  p.pool.window[2]);                 // disjoint windows, as training's pass needs
+    if (test::volume(p.conv.kernel) == 1) continue;  // 1x1: declined (tested below)
+    const std::vector<float> input =
+        rng.floats(p.conv.batch * volume(p.conv.input) * p.conv.in_channels);
+    const std::vector<float> kernel =
+        rng.floats(volume(p.conv.kernel) * p.conv.in_channels * p.conv.out_channels);
+    const std::vector<float> bias = rng.floats(p.conv.out_channels);
+    const bool relu = rng.coin();
+    std::vector<float> conv(p.conv.batch * volume(p.conv.output) * p.conv.out_channels);
+    conv_forward(KernelPath::kReference, p.conv, input.data(), kernel.data(), bias.data(),
+                 conv.data());
+    if (relu)
+      for (float& v : conv) v = std::max(v, 0.0f);
+    std::vector<float> out(output_size(p), kNaN);
+    std::vector<std::uint8_t> taps(out.size(), 255);
+    ASSERT_TRUE(conv_max_pool_forward(p.conv, p.pool, input.data(), kernel.data(), bias.data(),
+                                      relu, out.data(), taps.data()))
+        << test::describe(p.conv);
+    const Dim f_count = p.conv.out_channels, ow = p.pool.output[2], iw = p.conv.output[2];
+    for (Dim b = 0; b < p.pool.batch; ++b)
+      for (Dim y = 0; y < p.pool.output[1]; ++y)
+        for (Dim x = 0; x < ow; ++x)
+          for (Dim f = 0; f < f_count; ++f) {
+            const Dim o = ((b * p.pool.output[1] + y) * ow + x) * f_count + f;
+            const auto at = [&](Dim wh, Dim ww) {
+              const Dim h = y * p.pool.window[1] + wh, w = x * p.pool.window[2] + ww;
+              return conv[((b * p.conv.output[1] + h) * iw + w) * f_count + f];
+            };
+            float largest = -std::numeric_limits<float>::infinity();
+            for (Dim wh = 0; wh < p.pool.window[1]; ++wh)
+              for (Dim ww = 0; ww < p.pool.window[2]; ++ww) largest = std::max(largest, at(wh, ww));
+            ASSERT_LT(taps[o], p.pool.window[1] * p.pool.window[2]) << test::describe(p.conv);
+            const float won = at(taps[o] / p.pool.window[2], taps[o] % p.pool.window[2]);
+            const float tolerance = 1e-5f * (1.0f + std::fabs(largest));
+            ASSERT_NEAR(out[o], largest, tolerance) << test::describe(p.conv) << " output " << o;
+            ASSERT_NEAR(won, largest, tolerance) << test::describe(p.conv) << " output " << o;
+            ++checked;
+          }
+  }
+  EXPECT_GT(checked, 1000);
+}
+
+TEST(ConvMaxPool, TapsDeclinedWhereTheFusedBackwardWouldBe) {
+  if (!available()) GTEST_SKIP() << "no AVX2+FMA on this CPU";
+  ConvGeometry g;  // 6x6 -> 3x3 conv outputs, 8 filters
+  g.input = {1, 5, 5};
+  g.kernel = {1, 3, 3};
+  g.output = {1, 3, 3};
+  g.out_channels = 8;
+  const std::vector<float> x(25, 1.0f), k(9 * 8, 1.0f);
+  std::vector<float> out(4 * 8, kNaN);
+  std::vector<std::uint8_t> taps(out.size(), 255);
+  const Pair overlapping = with_pool(g, 2, 2, 1, 1);  // windows share pixels
+  EXPECT_FALSE(conv_max_pool_forward(overlapping.conv, overlapping.pool, x.data(), k.data(),
+                                     nullptr, true, out.data(), taps.data()));
+  EXPECT_TRUE(std::isnan(out[0]) && taps[0] == 255);
+  // Without taps (inference) the same pair is taken.
+  EXPECT_TRUE(conv_max_pool_forward(overlapping.conv, overlapping.pool, x.data(), k.data(), nullptr,
+                                    true, out.data()));
+  ConvGeometry pointwise;
+  pointwise.out_channels = 8;
+  const Pair one = with_pool(pointwise, 1, 1, 1, 1);
+  EXPECT_FALSE(conv_max_pool_forward(one.conv, one.pool, x.data(), k.data(), nullptr, true,
+                                     out.data(), taps.data()));
 }
 
 }  // namespace

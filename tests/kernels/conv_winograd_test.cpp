@@ -6,12 +6,14 @@
 // of them.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
 #include <vector>
 
 #include "kernels/conv.hpp"
+#include "kernels/gemm_micro.hpp"
 #include "kernels/internal.hpp"
 #include "kernels/kernel_test_util.hpp"
 
@@ -327,6 +329,67 @@ TEST(WinogradConv, ConvGradientsTakeItWhereItFits) {
   for (Dim f = 0; f < g.out_channels; ++f)
     EXPECT_NEAR(bias_grad[f], expected_bias[f], 1e-3) << "filter " << f;
 }
+
+#ifdef STRIDE_X86_KERNELS
+// The AVX-512 build of the kernels does each element's arithmetic as the
+// AVX2 build does (only the vectors are wider): both give the same bits,
+// so the reference comparisons above, made with whichever build the CPU
+// picks, hold for both.
+TEST(WinogradConv, Avx512GivesTheSameBitsAsAvx2) {
+  if (!detail::cpu_has_avx512()) GTEST_SKIP() << "no AVX-512 on this CPU";
+  test::Rng rng(78);
+  for (int trial = 0; trial < 8; ++trial) {
+    ConvGeometry g = random_geometry(rng);
+    g.in_channels = 16 * rng.in(1, 4);  // 16..64: AVX-512 takes multiples of 16
+    g.out_channels = 16 * rng.in(1, 4);
+    const bool relu = trial % 2 == 1, flip = trial % 4 >= 2;
+    ConvGeometry run = g;  // with `flip`, a same-sized convolution read as a gradient's
+    if (flip) std::swap(run.in_channels, run.out_channels);
+    const Dim channels = std::max(g.in_channels, g.out_channels);  // enough for both
+    const std::vector<float> input = rng.floats(g.batch * volume(g.input) * channels);
+    const std::vector<float> kernel = rng.floats(9 * g.in_channels * g.out_channels);
+    const std::vector<float> bias = rng.floats(channels);
+    const std::vector<float> dy = rng.floats(g.batch * volume(g.output) * g.out_channels);
+    const Dim out_size = g.batch * volume(g.output) * run.out_channels;
+    std::vector<float> wide = nans(out_size), narrow = nans(out_size);
+    ASSERT_TRUE(detail::conv_winograd_avx512(run, input.data(), kernel.data(), flip,
+                                             relu ? bias.data() : nullptr, relu, wide.data()))
+        << test::describe(run);
+    ASSERT_TRUE(detail::conv_winograd_avx2(run, input.data(), kernel.data(), flip,
+                                           relu ? bias.data() : nullptr, relu, narrow.data()));
+    EXPECT_EQ(wide, narrow) << "forward, trial " << trial << ": " << test::describe(run);
+
+    std::vector<float> dk_wide = nans(kernel.size()), dk_narrow = nans(kernel.size());
+    ASSERT_TRUE(
+        detail::conv_winograd_kernel_grad_avx512(g, input.data(), dy.data(), dk_wide.data()));
+    ASSERT_TRUE(
+        detail::conv_winograd_kernel_grad_avx2(g, input.data(), dy.data(), dk_narrow.data()));
+    EXPECT_EQ(dk_wide, dk_narrow) << "kernel gradient, trial " << trial << ": "
+                                  << test::describe(g);
+  }
+}
+
+TEST(WinogradConv, Avx512DeclinesChannelsThatAreNotMultiplesOf16) {
+  if (!detail::cpu_has_avx512()) GTEST_SKIP() << "no AVX-512 on this CPU";
+  ConvGeometry g;
+  g.batch = 8;
+  g.input = g.output = {1, 16, 16};
+  g.kernel = {1, 3, 3};
+  g.pad_before = {0, 1, 1};
+  g.in_channels = 24;  // AVX2 takes it; the dispatch falls back to that
+  g.out_channels = 16;
+  const std::vector<float> input(8 * 256 * 24, 1.0f), kernel(9 * 24 * 16, 1.0f),
+      dy(8 * 256 * 16, 1.0f);
+  std::vector<float> out = nans(8 * 256 * 16), dk = nans(kernel.size());
+  EXPECT_FALSE(detail::conv_winograd_avx512(g, input.data(), kernel.data(), false, nullptr, false,
+                                            out.data()));
+  EXPECT_FALSE(detail::conv_winograd_kernel_grad_avx512(g, input.data(), dy.data(), dk.data()));
+  EXPECT_TRUE(std::isnan(out[0]) && std::isnan(dk[0]));
+  EXPECT_TRUE(
+      detail::conv_winograd(g, input.data(), kernel.data(), false, nullptr, false, out.data()));
+  EXPECT_FLOAT_EQ(out[(5 * 16 + 5) * 16], 9.0f * 24.0f);  // an inner pixel: 9 taps x 24 ones
+}
+#endif
 
 }  // namespace
 }  // namespace stride::kernels

@@ -607,5 +607,62 @@ TEST(Conv2DLayer, BackwardWithNextTakesTheGradientsFromThePooling) {
       conv.backward_with_next(conv_tape, pool, reference_pool, dy, unused, ComputePath::kFast));
 }
 
+// Training's forward through a first Conv2D with relu and the max pooling
+// after it at once (Layer::call_with_next with tapes): the pooled values and
+// the recorded winners of the two layers' calls one after the other, and the
+// weight gradients backward_with_next takes from them; this layer's output
+// is never computed. Declined where backward_with_next would be.
+TEST(Conv2DLayer, CallWithNextInTrainingRecordsBothTapes) {
+  if (!fused_conv_pool_kernel_available()) GTEST_SKIP() << "no AVX2+FMA on this CPU";
+  const Sequential model = conv_then("MaxPooling2D(2)");
+  const Layer& conv = *model.layers()[0];
+  const Layer& pool = *model.layers()[1];
+  const Tensor x = conv_then_input();
+  Tape conv_tape, pool_tape;
+  const Tensor want = pool.call(conv.call(x, {.training = true, .tape = &conv_tape}),
+                                {.training = true, .tape = &pool_tape});
+  conv_tape.input_grad_needed = false;
+
+  Tape fused_conv_tape, fused_pool_tape;
+  fused_conv_tape.input_grad_needed = false;  // a first layer
+  const Tensor fused =
+      conv.call_with_next(x, pool, {.training = true, .tape = &fused_conv_tape}, &fused_pool_tape);
+  ASSERT_EQ(fused.shape(), want.shape());
+  for (Dim i = 0; i < want.size(); ++i)
+    ASSERT_NEAR(fused[i], want[i], 1e-5f * (1.0f + std::abs(want[i]))) << "element " << i;
+  EXPECT_TRUE(fused_conv_tape.output.shape().empty());
+  EXPECT_FALSE(fused_conv_tape.input_grad_needed);
+  EXPECT_EQ(fused_conv_tape.input.data(), x.data());
+  EXPECT_EQ(fused_pool_tape.output.data(), fused.data());
+  ASSERT_EQ(fused_pool_tape.saved.size(), 1u);
+
+  Tensor dy(want.shape());
+  for (Dim i = 0; i < dy.size(); ++i) dy[i] = float((i * 13) % 17) / 17.0f - 0.4f;
+  std::vector<Tensor> separate, from_fused;
+  for (const WeightSpec& w : conv.weights()) separate.emplace_back(w.shape);
+  for (const WeightSpec& w : conv.weights()) from_fused.emplace_back(w.shape);
+  ASSERT_TRUE(
+      conv.backward_with_next(conv_tape, pool, pool_tape, dy, separate, ComputePath::kFast));
+  ASSERT_TRUE(conv.backward_with_next(fused_conv_tape, pool, fused_pool_tape, dy, from_fused,
+                                      ComputePath::kFast));
+  for (std::size_t w = 0; w < 2; ++w)
+    for (Dim i = 0; i < separate[w].size(); ++i)
+      ASSERT_NEAR(from_fused[w][i], separate[w][i], 1e-4f * (1.0f + std::abs(separate[w][i])))
+          << (w == 0 ? "kernel" : "bias") << "[" << i << "]";
+
+  Tape inner, next;  // input_grad_needed: the fused backward would be declined
+  EXPECT_TRUE(conv.call_with_next(x, pool, {.training = true, .tape = &inner}, &next).empty());
+  Tape first;
+  first.input_grad_needed = false;
+  EXPECT_TRUE(conv.call_with_next(x, pool, {.training = true, .tape = &first}).empty())
+      << "no tape for the pooling";
+  const Sequential linear = conv_then("MaxPooling2D(2)", "linear");
+  first.input_grad_needed = false;
+  EXPECT_TRUE(
+      linear.layers()[0]
+          ->call_with_next(x, *linear.layers()[1], {.training = true, .tape = &first}, &next)
+          .empty());
+}
+
 }  // namespace
 }  // namespace stride::test

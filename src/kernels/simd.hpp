@@ -1,0 +1,82 @@
+// The vector types that the kernels written once for several instruction sets
+// are written over: Avx2 (8 floats in a ymm register, FMA) and Avx512 (16 in
+// a zmm). Each has the same few static functions, always inlined, marked with
+// its target; a kernel's body is a template over one of them whose functions
+// carry STRIDE_SIMD_TARGET, which the including file defines to its target
+// before including the body (conv_winograd_avx2.cpp, ..._avx512.cpp). The
+// per-element arithmetic is the same in both, so both give the same bits.
+#pragma once
+
+#include <immintrin.h>
+
+#include "kernels/internal.hpp"
+
+#define STRIDE_TARGET_AVX512 __attribute__((target("avx2,fma,avx512f,avx512vl,avx512dq,avx512bw")))
+
+namespace stride::kernels::detail::simd {
+
+#define STRIDE_VEC_FN(target) static inline __attribute__((always_inline)) target
+
+struct Avx2 {
+  using V = __m256;
+  static constexpr int kLanes = 8;
+  STRIDE_VEC_FN(STRIDE_TARGET_AVX2_FMA) V zero() { return _mm256_setzero_ps(); }
+  STRIDE_VEC_FN(STRIDE_TARGET_AVX2_FMA) V set1(float x) { return _mm256_set1_ps(x); }
+  STRIDE_VEC_FN(STRIDE_TARGET_AVX2_FMA) V load(const float* p) { return _mm256_loadu_ps(p); }
+  STRIDE_VEC_FN(STRIDE_TARGET_AVX2_FMA) void store(float* p, V v) { _mm256_storeu_ps(p, v); }
+  STRIDE_VEC_FN(STRIDE_TARGET_AVX2_FMA) V broadcast(const float* p) {
+    return _mm256_broadcast_ss(p);
+  }
+  STRIDE_VEC_FN(STRIDE_TARGET_AVX2_FMA) V add(V a, V b) { return _mm256_add_ps(a, b); }
+  STRIDE_VEC_FN(STRIDE_TARGET_AVX2_FMA) V sub(V a, V b) { return _mm256_sub_ps(a, b); }
+  STRIDE_VEC_FN(STRIDE_TARGET_AVX2_FMA) V mul(V a, V b) { return _mm256_mul_ps(a, b); }
+  STRIDE_VEC_FN(STRIDE_TARGET_AVX2_FMA) V max(V a, V b) { return _mm256_max_ps(a, b); }
+  // a * b + c and c - a * b, each rounded once.
+  STRIDE_VEC_FN(STRIDE_TARGET_AVX2_FMA) V fmadd(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
+  STRIDE_VEC_FN(STRIDE_TARGET_AVX2_FMA) V fnmadd(V a, V b, V c) {
+    return _mm256_fnmadd_ps(a, b, c);
+  }
+  // The first n lanes (0 <= n <= kLanes), for loads and stores of a tail.
+  using Mask = __m256i;
+  STRIDE_VEC_FN(STRIDE_TARGET_AVX2_FMA) Mask first_lanes(int n) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  }
+  STRIDE_VEC_FN(STRIDE_TARGET_AVX2_FMA) V load(const float* p, Mask m) {
+    return _mm256_maskload_ps(p, m);
+  }
+  STRIDE_VEC_FN(STRIDE_TARGET_AVX2_FMA) void store(float* p, Mask m, V v) {
+    _mm256_maskstore_ps(p, m, v);
+  }
+};
+
+struct Avx512 {
+  using V = __m512;
+  static constexpr int kLanes = 16;
+  STRIDE_VEC_FN(STRIDE_TARGET_AVX512) V zero() { return _mm512_setzero_ps(); }
+  STRIDE_VEC_FN(STRIDE_TARGET_AVX512) V set1(float x) { return _mm512_set1_ps(x); }
+  STRIDE_VEC_FN(STRIDE_TARGET_AVX512) V load(const float* p) { return _mm512_loadu_ps(p); }
+  STRIDE_VEC_FN(STRIDE_TARGET_AVX512) void store(float* p, V v) { _mm512_storeu_ps(p, v); }
+  STRIDE_VEC_FN(STRIDE_TARGET_AVX512) V broadcast(const float* p) { return _mm512_set1_ps(*p); }
+  STRIDE_VEC_FN(STRIDE_TARGET_AVX512) V add(V a, V b) { return _mm512_add_ps(a, b); }
+  STRIDE_VEC_FN(STRIDE_TARGET_AVX512) V sub(V a, V b) { return _mm512_sub_ps(a, b); }
+  STRIDE_VEC_FN(STRIDE_TARGET_AVX512) V mul(V a, V b) { return _mm512_mul_ps(a, b); }
+  // All lanes selected: _mm512_max_ps's undefined pass-through makes GCC 12
+  // warn of an uninitialized value. As AVX2's, a NaN in either gives b.
+  STRIDE_VEC_FN(STRIDE_TARGET_AVX512) V max(V a, V b) {
+    return _mm512_mask_max_ps(a, __mmask16(0xFFFF), a, b);
+  }
+  STRIDE_VEC_FN(STRIDE_TARGET_AVX512) V fmadd(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
+  STRIDE_VEC_FN(STRIDE_TARGET_AVX512) V fnmadd(V a, V b, V c) { return _mm512_fnmadd_ps(a, b, c); }
+  using Mask = __mmask16;
+  STRIDE_VEC_FN(STRIDE_TARGET_AVX512) Mask first_lanes(int n) { return Mask((1u << n) - 1u); }
+  STRIDE_VEC_FN(STRIDE_TARGET_AVX512) V load(const float* p, Mask m) {
+    return _mm512_maskz_loadu_ps(m, p);
+  }
+  STRIDE_VEC_FN(STRIDE_TARGET_AVX512) void store(float* p, Mask m, V v) {
+    _mm512_mask_storeu_ps(p, m, v);
+  }
+};
+
+#undef STRIDE_VEC_FN
+
+}  // namespace stride::kernels::detail::simd
