@@ -97,15 +97,17 @@ STRIDE_SIMD_TARGET void transform_grad_tile(const WinogradShape& s, const float*
 // S[c0 + i][f0 ...] += sum over t < tiles of V[t][c0 + i] * W[t][f0 ...] for
 // ROWS channels and NV vectors of filters (v, w and sum point at
 // V[xi][0][c0], W[xi][0][f0] and S[xi][c0][f0]; the tiles' rows are v_rows
-// and w_rows floats apart, S's rows cout).
+// and w_rows floats apart, S's rows cout). With `start`, S starts from zero
+// instead (a chunk's first block: its buffer needs no zeroing before).
 template <class S, int ROWS, int NV>
 STRIDE_SIMD_TARGET void accumulate_tile(const float* v, Dim v_rows, const float* w, Dim w_rows,
-                                        Dim cout, Dim tiles, float* sum) {
+                                        Dim cout, Dim tiles, bool start, float* sum) {
   typename S::V acc[ROWS][NV];
 #pragma GCC unroll 16
   for (int i = 0; i < ROWS; ++i)
 #pragma GCC unroll 2
-    for (int n = 0; n < NV; ++n) acc[i][n] = S::load(sum + i * cout + n * S::kLanes);
+    for (int n = 0; n < NV; ++n)
+      acc[i][n] = start ? S::zero() : S::load(sum + i * cout + n * S::kLanes);
   for (Dim t = 0; t < tiles; ++t, v += v_rows, w += w_rows) {
     typename S::V wn[NV];
 #pragma GCC unroll 2
@@ -123,7 +125,7 @@ STRIDE_SIMD_TARGET void accumulate_tile(const float* v, Dim v_rows, const float*
     for (int n = 0; n < NV; ++n) S::store(sum + i * cout + n * S::kLanes, acc[i][n]);
 }
 
-using AccumulateFn = void (*)(const float*, Dim, const float*, Dim, Dim, Dim, float*);
+using AccumulateFn = void (*)(const float*, Dim, const float*, Dim, Dim, Dim, bool, float*);
 
 // The register tile for the next `rows` channels (an even number): up to 6
 // channels x 2 vectors in AVX2's 16 registers, up to 12 in AVX-512's 32.
@@ -140,11 +142,12 @@ AccumulateFn accumulate_fn(Dim rows, Dim& taken) {
                       : accumulate_tile<S, 2, NV>;
 }
 
-// Adds one block of tiles [first, first + count) to the chunk's S.
+// Adds one block of tiles [first, first + count) to the chunk's S (or, with
+// `start`, writes S as its sum).
 template <class S>
 STRIDE_SIMD_TARGET void accumulate_block(const WinogradShape& s, const float* input,
                                          const float* output_grad, Dim first, Dim count, Dim block,
-                                         float* v, float* w, float* sum) {
+                                         bool start, float* v, float* w, float* sum) {
   constexpr int kWide = 2 * S::kLanes;
   const PointLayout v_layout = point_major(block, s.cin), w_layout = point_major(block, s.cout);
   for (Dim t = 0; t < count; ++t) {
@@ -160,7 +163,7 @@ STRIDE_SIMD_TARGET void accumulate_block(const WinogradShape& s, const float* in
       for (Dim c = 0, taken = 0; c < s.cin; c += taken) {  // Cin is a multiple of 8
         const Dim rows = s.cin - c;
         (wide ? accumulate_fn<S, 2>(rows, taken) : accumulate_fn<S, 1>(rows, taken))(
-            v_xi + c, v_layout.slot_stride, w_xi + f, w_layout.slot_stride, s.cout, count,
+            v_xi + c, v_layout.slot_stride, w_xi + f, w_layout.slot_stride, s.cout, count, start,
             s_xi + c * s.cout + f);
       }
     }
@@ -211,8 +214,9 @@ bool winograd_kernel_grad(const ConvGeometry& g, const float* input, const float
   // the register tiles of S are loaded and stored once per block; V and W
   // are written and read once, from L3 where they leave L2.
   const Dim block = s.block_tiles(1536 * 1024, 6, 192);
+  // Each chunk (32+ tiles) writes its S whole in its first block: no zeroing.
   thread_local std::vector<float> sums_buffer;  // taken here, on the calling thread
-  sums_buffer.assign(std::size_t(chunks * sum_size), 0.0f);
+  sums_buffer.resize(std::max(sums_buffer.size(), std::size_t(chunks * sum_size)));
   float* sums = sums_buffer.data();
   parallel_for(chunks, 1, [&](Dim first_chunk, Dim last_chunk) {
     thread_local std::vector<float> scratch;
@@ -222,7 +226,8 @@ bool winograd_kernel_grad(const ConvGeometry& g, const float* input, const float
       const Dim begin = k * all_tiles / chunks, end = (k + 1) * all_tiles / chunks;
       for (Dim first = begin; first < end; first += block)
         accumulate_block<S>(s, input, output_grad, first, std::min(block, end - first), block,
-                            scratch.data(), scratch.data() + v_size, sums + k * sum_size);
+                            first == begin, scratch.data(), scratch.data() + v_size,
+                            sums + k * sum_size);
     }
   });
   parallel_for(s.cin, 8, [&](Dim c_begin, Dim c_end) {
