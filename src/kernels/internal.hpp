@@ -140,11 +140,15 @@ bool conv_winograd_avx512(const ConvGeometry& g, const float* input, const float
 #endif
 
 #ifdef STRIDE_X86_KERNELS
-// conv_max_pool_forward's kernel (conv_max_pool_avx2.cpp); false, writing
+// conv_max_pool_forward's kernels (conv_max_pool.hpp; AVX-512 for filters in
+// multiples of 16); false, writing
 // nothing, where it does not take the pair.
 bool conv_max_pool_avx2(const ConvGeometry& g, const PoolGeometry& pool, const float* input,
                         const float* kernel, const float* bias, bool relu, float* output,
                         std::uint8_t* taps);  // only where cpu_has_avx2_fma()
+bool conv_max_pool_avx512(const ConvGeometry& g, const PoolGeometry& pool, const float* input,
+                          const float* kernel, const float* bias, bool relu, float* output,
+                          std::uint8_t* taps);  // only where cpu_has_avx512()
 #endif
 
 // The kernel gradient of the convolutions conv_winograd takes, by

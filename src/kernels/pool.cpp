@@ -156,8 +156,11 @@ bool conv_max_pool_forward(const ConvGeometry& g, const PoolGeometry& pool, cons
   // takes the backward pass (Conv2D's backward_with_next).
   if (taps && (!detail::windows_are_disjoint(pool) || detail::is_pointwise(g))) return false;
 #ifdef STRIDE_X86_KERNELS
-  return detail::direct_kernels() && detail::cpu_has_avx2_fma() &&
-         detail::conv_max_pool_avx2(g, pool, input, kernel, bias, relu, output, taps);
+  if (!detail::direct_kernels()) return false;
+  return (detail::avx512_kernels() &&
+          detail::conv_max_pool_avx512(g, pool, input, kernel, bias, relu, output, taps)) ||
+         (detail::cpu_has_avx2_fma() &&
+          detail::conv_max_pool_avx2(g, pool, input, kernel, bias, relu, output, taps));
 #else
   (void)input, (void)kernel, (void)bias, (void)relu, (void)output, (void)taps;
   return false;

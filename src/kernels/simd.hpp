@@ -9,6 +9,8 @@
 
 #include <immintrin.h>
 
+#include <cstdint>
+
 #include "kernels/internal.hpp"
 
 #define STRIDE_TARGET_AVX512 __attribute__((target("avx2,fma,avx512f,avx512vl,avx512dq,avx512bw")))
@@ -47,6 +49,29 @@ struct Avx2 {
   STRIDE_VEC_FN(STRIDE_TARGET_AVX2_FMA) void store(float* p, Mask m, V v) {
     _mm256_maskstore_ps(p, m, v);
   }
+  // Lane-wise comparisons (false where a NaN takes part) and selections by
+  // them; int lanes for indices, narrowed to bytes on store (values 0..255).
+  using Cmp = __m256;
+  STRIDE_VEC_FN(STRIDE_TARGET_AVX2_FMA) Cmp greater(V a, V b) {
+    return _mm256_cmp_ps(a, b, _CMP_GT_OQ);
+  }
+  STRIDE_VEC_FN(STRIDE_TARGET_AVX2_FMA) Cmp ordered(V a) { return _mm256_cmp_ps(a, a, _CMP_ORD_Q); }
+  STRIDE_VEC_FN(STRIDE_TARGET_AVX2_FMA) Cmp either(Cmp a, Cmp b) { return _mm256_or_ps(a, b); }
+  STRIDE_VEC_FN(STRIDE_TARGET_AVX2_FMA) Cmp none() { return _mm256_setzero_ps(); }
+  STRIDE_VEC_FN(STRIDE_TARGET_AVX2_FMA) V select(Cmp m, V if_false, V if_true) {
+    return _mm256_blendv_ps(if_false, if_true, m);
+  }
+  using I = __m256i;
+  STRIDE_VEC_FN(STRIDE_TARGET_AVX2_FMA) I iset1(int x) { return _mm256_set1_epi32(x); }
+  STRIDE_VEC_FN(STRIDE_TARGET_AVX2_FMA) I iselect(Cmp m, I if_false, I if_true) {
+    return _mm256_castps_si256(
+        _mm256_blendv_ps(_mm256_castsi256_ps(if_false), _mm256_castsi256_ps(if_true), m));
+  }
+  STRIDE_VEC_FN(STRIDE_TARGET_AVX2_FMA) void store_bytes(std::uint8_t* p, I v) {
+    const __m128i words =
+        _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(p), _mm_packus_epi16(words, words));
+  }
 };
 
 struct Avx512 {
@@ -74,6 +99,27 @@ struct Avx512 {
   }
   STRIDE_VEC_FN(STRIDE_TARGET_AVX512) void store(float* p, Mask m, V v) {
     _mm512_mask_storeu_ps(p, m, v);
+  }
+  using Cmp = __mmask16;
+  STRIDE_VEC_FN(STRIDE_TARGET_AVX512) Cmp greater(V a, V b) {
+    return _mm512_cmp_ps_mask(a, b, _CMP_GT_OQ);
+  }
+  STRIDE_VEC_FN(STRIDE_TARGET_AVX512) Cmp ordered(V a) {
+    return _mm512_cmp_ps_mask(a, a, _CMP_ORD_Q);
+  }
+  STRIDE_VEC_FN(STRIDE_TARGET_AVX512) Cmp either(Cmp a, Cmp b) { return Cmp(a | b); }
+  STRIDE_VEC_FN(STRIDE_TARGET_AVX512) Cmp none() { return 0; }
+  STRIDE_VEC_FN(STRIDE_TARGET_AVX512) V select(Cmp m, V if_false, V if_true) {
+    return _mm512_mask_blend_ps(m, if_false, if_true);
+  }
+  using I = __m512i;
+  STRIDE_VEC_FN(STRIDE_TARGET_AVX512) I iset1(int x) { return _mm512_set1_epi32(x); }
+  STRIDE_VEC_FN(STRIDE_TARGET_AVX512) I iselect(Cmp m, I if_false, I if_true) {
+    return _mm512_mask_blend_epi32(m, if_false, if_true);
+  }
+  STRIDE_VEC_FN(STRIDE_TARGET_AVX512) void store_bytes(std::uint8_t* p, I v) {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(p),
+                     _mm512_maskz_cvtepi32_epi8(__mmask16(0xFFFF), v));
   }
 };
 

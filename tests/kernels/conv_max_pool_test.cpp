@@ -12,6 +12,7 @@
 
 #include "kernels/activation.hpp"
 #include "kernels/conv.hpp"
+#include "kernels/gemm_micro.hpp"
 #include "kernels/internal.hpp"
 #include "kernels/kernel_test_util.hpp"
 #include "kernels/pool.hpp"
@@ -336,6 +337,45 @@ TEST(ConvMaxPool, TapsDeclinedWhereTheFusedBackwardWouldBe) {
   EXPECT_FALSE(conv_max_pool_forward(one.conv, one.pool, x.data(), k.data(), nullptr, true,
                                      out.data(), taps.data()));
 }
+
+#ifdef STRIDE_X86_KERNELS
+// The AVX-512 build does each lane's arithmetic as the AVX2 build does: the
+// same pooled values and taps, so the tests above, made with whichever build
+// the CPU picks, hold for both.
+TEST(ConvMaxPool, Avx512GivesTheSameBitsAsAvx2) {
+  if (!detail::cpu_has_avx512()) GTEST_SKIP() << "no AVX-512 on this CPU";
+  test::Rng rng(92);
+  int compared = 0;
+  for (int trial = 0; trial < 40; ++trial) {
+    Pair p = random_pair(rng);
+    p.conv.out_channels = p.pool.channels = 16 * rng.in(1, 3);  // AVX-512 takes multiples of 16
+    const bool with_taps = trial % 2 == 1;
+    if (with_taps) {
+      if (test::volume(p.conv.kernel) == 1) continue;  // declined with taps
+      p = with_pool(p.conv, p.pool.window[1], p.pool.window[2], p.pool.window[1], p.pool.window[2]);
+    }
+    const std::vector<float> input =
+        rng.floats(p.conv.batch * volume(p.conv.input) * p.conv.in_channels);
+    const std::vector<float> kernel =
+        rng.floats(volume(p.conv.kernel) * p.conv.in_channels * p.conv.out_channels);
+    const std::vector<float> bias = rng.floats(p.conv.out_channels);
+    const bool relu = rng.coin();
+    std::vector<float> wide(output_size(p), kNaN), narrow = wide;
+    std::vector<std::uint8_t> wide_taps(wide.size(), 255), narrow_taps = wide_taps;
+    ASSERT_TRUE(detail::conv_max_pool_avx512(p.conv, p.pool, input.data(), kernel.data(),
+                                             bias.data(), relu, wide.data(),
+                                             with_taps ? wide_taps.data() : nullptr))
+        << test::describe(p.conv);
+    ASSERT_TRUE(detail::conv_max_pool_avx2(p.conv, p.pool, input.data(), kernel.data(), bias.data(),
+                                           relu, narrow.data(),
+                                           with_taps ? narrow_taps.data() : nullptr));
+    EXPECT_EQ(wide, narrow) << "trial " << trial << ": " << test::describe(p.conv);
+    EXPECT_EQ(wide_taps, narrow_taps) << "trial " << trial << ": " << test::describe(p.conv);
+    ++compared;
+  }
+  EXPECT_GT(compared, 30);
+}
+#endif
 
 }  // namespace
 }  // namespace stride::kernels
