@@ -28,6 +28,8 @@ bool conv_backward_kernel_direct(const ConvGeometry& g, const float* input,
                                  const float* output_grad, float* kernel_grad,
                                  const LineGradients* lines, float* bias_grad) {
 #ifdef STRIDE_X86_KERNELS
+  if (avx512_kernels())
+    return conv_backward_kernel_avx512(g, input, output_grad, kernel_grad, lines, bias_grad);
   return cpu_has_avx2_fma() &&
          conv_backward_kernel_avx2(g, input, output_grad, kernel_grad, lines, bias_grad);
 #else

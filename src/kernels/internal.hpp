@@ -175,7 +175,7 @@ bool conv_winograd_kernel_grad_avx512(const ConvGeometry& g, const float* input,
 using LineGradients = std::function<void(Dim first_line, Dim last_line, float* to)>;
 
 // The kernel gradient of an ungrouped convolution as a direct gemm in
-// AVX2+FMA (conv_kernel_grad_avx2.cpp): the same sums for every thread
+// AVX-512 or AVX2+FMA (conv_kernel_grad_direct.hpp): the same sums for every thread
 // count. Returns false, writing nothing, where the CPU lacks AVX2+FMA or the
 // convolution is grouped. With `lines`, the output gradient comes chunk by
 // chunk from lines into a buffer that stays in cache (output_grad is not
@@ -189,6 +189,10 @@ bool conv_backward_kernel_direct(const ConvGeometry& g, const float* input,
 bool conv_backward_kernel_avx2(const ConvGeometry& g, const float* input, const float* output_grad,
                                float* kernel_grad, const LineGradients* lines,
                                float* bias_grad);  // call only where cpu_has_avx2_fma()
+bool conv_backward_kernel_avx512(const ConvGeometry& g, const float* input,
+                                 const float* output_grad, float* kernel_grad,
+                                 const LineGradients* lines,
+                                 float* bias_grad);  // call only where cpu_has_avx512()
 #endif
 
 // Per-channel sums of `count` rows of `channels` values, accumulated in

@@ -13,6 +13,7 @@
 
 #include "kernels/backward_test_util.hpp"
 #include "kernels/conv.hpp"
+#include "kernels/gemm_micro.hpp"
 #include "kernels/internal.hpp"
 #include "kernels/kernel_test_util.hpp"
 #include "kernels/onednn.hpp"
@@ -413,6 +414,39 @@ TEST(ConvBackwardKernel, DirectAgreesWithReferenceOnRandomConvolutions) {
     expect_direct_agrees(g, rng, "trial " + std::to_string(trial) + ": " + test::describe(g));
   }
 }
+
+#ifdef STRIDE_X86_KERNELS
+// The AVX-512 build adds each element's products in the AVX2 build's order
+// (only the vectors are wider): the same kernel and bias gradients, with the
+// output gradient read whole or chunk by chunk from a LineGradients.
+TEST(ConvBackwardKernel, DirectAvx512GivesTheSameBitsAsAvx2) {
+  if (!detail::cpu_has_avx512()) GTEST_SKIP() << "no AVX-512 on this CPU";
+  test::Rng rng(50);
+  for (int trial = 0; trial < 60; ++trial) {
+    ConvGeometry g = test::random_conv_geometry(rng, /*dilated=*/true);
+    g.in_channels = rng.in(1, 8);
+    g.out_channels = rng.in(1, 70);  // 64 + a masked rest, 32, 16, tails
+    const std::vector<float> input = rng.floats(g.batch * volume(g.input) * g.in_channels);
+    const std::vector<float> dy = rng.floats(g.batch * volume(g.output) * g.out_channels);
+    const Dim line_floats = g.output[2] * g.out_channels;
+    const detail::LineGradients lines = [&](Dim first, Dim last, float* to) {
+      std::copy(dy.begin() + first * line_floats, dy.begin() + last * line_floats, to);
+    };
+    const bool chunked = trial % 2 == 1;
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    std::vector<float> dk_wide(kernel_size(g), nan), dk_narrow = dk_wide;
+    std::vector<float> db_wide(g.out_channels, nan), db_narrow = db_wide;
+    ASSERT_TRUE(detail::conv_backward_kernel_avx512(g, input.data(), chunked ? nullptr : dy.data(),
+                                                    dk_wide.data(), chunked ? &lines : nullptr,
+                                                    db_wide.data()));
+    ASSERT_TRUE(detail::conv_backward_kernel_avx2(g, input.data(), chunked ? nullptr : dy.data(),
+                                                  dk_narrow.data(), chunked ? &lines : nullptr,
+                                                  db_narrow.data()));
+    EXPECT_EQ(dk_wide, dk_narrow) << "trial " << trial << ": " << test::describe(g);
+    EXPECT_EQ(db_wide, db_narrow) << "trial " << trial << ": " << test::describe(g);
+  }
+}
+#endif
 
 TEST(ConvBackwardKernel, DirectAgreesOnALargeImageSummedInChunks) {
   if (!direct_available()) GTEST_SKIP() << "no AVX2+FMA on this CPU";
