@@ -102,15 +102,14 @@ class Layer {
   virtual Tensor backward(const Tape& tape, const Tensor& output_grad,
                           std::vector<Tensor>& weight_grads, ComputePath path) const;
   // backward() through this layer and `next` at once, where this layer has a
-  // kernel for the pair and its own input gradient is not needed (a first
-  // layer: tape.input_grad_needed is false): writes this layer's weight
-  // gradients from next's output gradient and tape, skipping next's input
-  // gradient, and returns true (next has no weights). False, computing
-  // nothing, elsewhere; the default. Conv2D with relu then MaxPooling2D has
-  // one.
+  // kernel for the pair: writes this layer's weight gradients from next's
+  // output gradient and tape, skipping next's own backward pass, and returns
+  // true (next has no weights); where tape.input_grad_needed, dL/d(input)
+  // goes to *input_grad (declined without one). False, computing nothing,
+  // elsewhere; the default. Conv2D with relu then MaxPooling2D has one.
   virtual bool backward_with_next(const Tape& tape, const Layer& next, const Tape& next_tape,
                                   const Tensor& next_output_grad, std::vector<Tensor>& weight_grads,
-                                  ComputePath path) const;
+                                  ComputePath path, Tensor* input_grad = nullptr) const;
 
   // The weights' values, in weights() order: views into the model's
   // parameter buffer, bound by the model after build().

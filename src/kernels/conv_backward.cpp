@@ -16,6 +16,7 @@
 #include "kernels/internal.hpp"
 #include "kernels/onednn.hpp"
 #include "kernels/parallel.hpp"
+#include "stride/parallel.hpp"
 #ifdef STRIDE_X86_KERNELS
 #include "kernels/simd.hpp"
 #endif
@@ -366,7 +367,83 @@ STRIDE_TARGET_AVX512 void route_window_row(const std::uint8_t* taps, const float
 }
 #endif
 
+// Whether relu_max_pool_backward takes the pooling: 2D or 1D, disjoint
+// windows, taps recorded.
+bool routes(const PoolGeometry& pool) {
+  return pool.input[0] == 1 && pool.window[0] == 1 && detail::windows_are_disjoint(pool) &&
+         max_pool_taps_fit(pool);
+}
+
+// The relu output gradient dz of the pooling's input lines [first, last)
+// (a line: image b, row h; channels last) into `to`: pooled row h / window
+// height, row h % window height of its windows; in the unread tail past the
+// last window, zero. A position gets its window's gradient where the
+// window's recorded tap is its own, times relu'(z) there, which is
+// (pooled > 0) since the pooled value is that position's relu output; the
+// others get zero, as pool_backward and relu_backward give them.
+void route_lines(const PoolGeometry& pool, const std::uint8_t* taps, const float* pooled_output,
+                 const float* pooled_grad, Dim first, Dim last, float* to) {
+  const Dim height = pool.input[1], width = pool.input[2], f_count = pool.channels;
+  const Dim win_h = pool.window[1], win_w = pool.window[2];
+  const Dim pooled_h = pool.output[1], pooled_w = pool.output[2];
+#ifdef STRIDE_X86_KERNELS
+  const bool wide_routing = f_count % 16 == 0 && detail::avx512_kernels();
+#endif
+  std::vector<float> window_grad(f_count);  // a window's gradient times relu'
+  for (Dim line = first; line < last; ++line, to += width * f_count) {
+    const Dim b = line / height, h = line % height, ph = h / win_h;
+    Dim w = 0;
+    if (ph < pooled_h) {
+      const Dim row_tap = (h % win_h) * win_w;
+      for (Dim pw = 0; pw < pooled_w; ++pw) {
+        const Dim q = ((b * pooled_h + ph) * pooled_w + pw) * f_count;
+#ifdef STRIDE_X86_KERNELS
+        if (wide_routing) {
+          route_window_row(taps + q, pooled_output + q, pooled_grad + q, row_tap, win_w, f_count,
+                           to + w * f_count);
+          w += win_w;
+          continue;
+        }
+#endif
+        for (Dim f = 0; f < f_count; ++f)
+          window_grad[f] = pooled_grad[q + f] * (pooled_output[q + f] > 0.0f ? 1.0f : 0.0f);
+        for (Dim j = 0; j < win_w; ++j, ++w) {
+          const auto tap = std::uint8_t(row_tap + j);
+          route_to_tap(taps + q, tap, window_grad.data(), f_count, to + w * f_count);
+        }
+      }
+    }
+    std::fill(to + w * f_count, to + width * f_count, 0.0f);  // past the last window
+  }
+}
+
 }  // namespace
+
+bool relu_max_pool_backward(const PoolGeometry& pool, const std::uint8_t* taps,
+                            const float* pooled_output, const float* pooled_grad, float* dz,
+                            float* bias_grad) {
+  detail::check_pool_geometry(pool);
+  if (!routes(pool)) return false;
+  const Dim lines = pool.batch * pool.input[1], line_floats = pool.input[2] * pool.channels;
+  parallel_for(lines, std::max<Dim>(1, lines / (8 * num_threads())), [&](Dim first, Dim last) {
+    route_lines(pool, taps, pooled_output, pooled_grad, first, last, dz + first * line_floats);
+  });
+  if (bias_grad) {
+    // The sum of dz is the sum of the pooled gradients times relu'.
+    const Dim f_count = pool.channels;
+    detail::chunked_channel_sums(pool.batch * detail::volume(pool.output), f_count, bias_grad,
+                                 [&](Dim first, Dim last, double* sums) {
+                                   std::vector<float> rows((last - first) * f_count);
+                                   for (Dim i = 0; i < Dim(rows.size()); ++i) {
+                                     const Dim at = first * f_count + i;
+                                     rows[i] =
+                                         pooled_grad[at] * (pooled_output[at] > 0.0f ? 1.0f : 0.0f);
+                                   }
+                                   detail::add_rows(rows.data(), last - first, f_count, sums);
+                                 });
+  }
+  return true;
+}
 
 bool conv_backward_kernel_relu_pooled(const ConvGeometry& g, const PoolGeometry& pool,
                                       const float* input, const std::uint8_t* taps,
@@ -375,48 +452,10 @@ bool conv_backward_kernel_relu_pooled(const ConvGeometry& g, const PoolGeometry&
   detail::check_conv_geometry(g, "convolution gradient");
   detail::check_pool_geometry(pool);
   const bool fits = g.output[0] == 1 && pool.input == g.output && pool.channels == g.out_channels &&
-                    pool.batch == g.batch && detail::windows_are_disjoint(pool) &&
-                    max_pool_taps_fit(pool);
+                    pool.batch == g.batch && routes(pool);
   if (!fits || detail::is_pointwise(g) || !detail::direct_kernels()) return false;
-  // Output line (image b, row h) of the convolution: pooled row h / window
-  // height, row h % window height of its windows; in the unread tail past
-  // the last window, zero. A position gets its window's gradient where the
-  // window's recorded tap is its own, times relu'(z) there, which is
-  // (pooled > 0) since the pooled value is that position's relu output;
-  // the others get zero, as pool_backward and relu_backward give them.
-  const Dim height = g.output[1], width = g.output[2], f_count = g.out_channels;
-  const Dim win_h = pool.window[1], win_w = pool.window[2];
-  const Dim pooled_h = pool.output[1], pooled_w = pool.output[2];
-#ifdef STRIDE_X86_KERNELS
-  const bool wide_routing = f_count % 16 == 0 && detail::avx512_kernels();
-#endif
   const detail::LineGradients routed = [&](Dim first, Dim last, float* to) {
-    std::vector<float> window_grad(f_count);  // a window's gradient times relu'
-    for (Dim line = first; line < last; ++line, to += width * f_count) {
-      const Dim b = line / height, h = line % height, ph = h / win_h;
-      Dim w = 0;
-      if (ph < pooled_h) {
-        const Dim row_tap = (h % win_h) * win_w;
-        for (Dim pw = 0; pw < pooled_w; ++pw) {
-          const Dim q = ((b * pooled_h + ph) * pooled_w + pw) * f_count;
-#ifdef STRIDE_X86_KERNELS
-          if (wide_routing) {
-            route_window_row(taps + q, pooled_output + q, pooled_grad + q, row_tap, win_w, f_count,
-                             to + w * f_count);
-            w += win_w;
-            continue;
-          }
-#endif
-          for (Dim f = 0; f < f_count; ++f)
-            window_grad[f] = pooled_grad[q + f] * (pooled_output[q + f] > 0.0f ? 1.0f : 0.0f);
-          for (Dim j = 0; j < win_w; ++j, ++w) {
-            const auto tap = std::uint8_t(row_tap + j);
-            route_to_tap(taps + q, tap, window_grad.data(), f_count, to + w * f_count);
-          }
-        }
-      }
-      std::fill(to + w * f_count, to + width * f_count, 0.0f);  // past the last window
-    }
+    route_lines(pool, taps, pooled_output, pooled_grad, first, last, to);
   };
   return detail::conv_backward_kernel_direct(g, input, nullptr, kernel_grad, &routed, bias_grad);
 }

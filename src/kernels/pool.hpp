@@ -61,6 +61,20 @@ bool conv_backward_kernel_relu_pooled(const ConvGeometry& g, const PoolGeometry&
                                       const float* pooled_output, const float* pooled_grad,
                                       float* kernel_grad, float* bias_grad);
 
+// pool_backward (of recorded taps) and relu_backward in one pass, for a
+// relu layer followed by max pooling over disjoint windows (strides ==
+// window, no padding; 2D and 1D): dz, the gradient at the relu's input in
+// the pooling's input layout, is written whole from the pooling's output,
+// output gradient and taps (relu'(z) at a winner is pooled > 0), so neither
+// the pooling's input gradient nor the relu's output is read or written;
+// with bias_grad, also the sum of dz per channel (a following convolution's
+// bias gradient), summed from the pooled gradients. dz has the separate
+// passes' values, the bias sums the same up to their order. Returns false, writing nothing, where the pooling does
+// not fit.
+bool relu_max_pool_backward(const PoolGeometry& pool, const std::uint8_t* taps,
+                            const float* pooled_output, const float* pooled_grad, float* dz,
+                            float* bias_grad);
+
 // Max pooling for training, fast path (max_pool_taps.cpp): the forward also
 // writes each output value's winning tap (its element's index in the full
 // window, depth-major: one byte, so windows of at most 256 elements,

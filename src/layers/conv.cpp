@@ -136,25 +136,39 @@ class Conv : public Layer {
   }
 
  public:
-  // A first Conv2D with relu and the max pooling after it: the kernel and
-  // bias gradients straight from the pooling's output gradient and
-  // recorded winners (kernels::conv_backward_kernel_relu_pooled); neither
-  // the pooling's input gradient nor this layer's output is read or written.
+  // A Conv2D with relu and the max pooling after it (disjoint windows,
+  // recorded winners): the pooling's output gradient is routed through its
+  // winners and relu's derivative at once, so the pooling's input gradient
+  // is never written nor this layer's output read. A first layer takes its
+  // kernel and bias gradients straight from the routing
+  // (kernels::conv_backward_kernel_relu_pooled: dz is never written either);
+  // others get dz whole (kernels::relu_max_pool_backward), the bias
+  // gradient summed from the pooled gradients, and the convolution's
+  // gradients from dz.
   bool backward_with_next(const Tape& tape, const Layer& next, const Tape& next_tape,
                           const Tensor& next_output_grad, std::vector<Tensor>& weight_grads,
-                          ComputePath path) const override {
+                          ComputePath path, Tensor* input_grad) const override {
     const std::uint8_t* taps = recorded_max_pool_taps(next, next_tape);
-    if (!taps || tape.input_grad_needed || activation_ != "relu" || channels_first_ ||
-        groups_ != 1 || path != ComputePath::kFast)
+    if (!taps || activation_ != "relu" || channels_first_ || groups_ != 1 ||
+        path != ComputePath::kFast || (tape.input_grad_needed && !input_grad))
       return false;
     // The output shape by the rule: a fused forward never computed the output.
     const Shape conv_shape = compute_output_shape(tape.input.shape());
     kernels::ConvGeometry g = conv_geometry(tape.input.shape(), conv_shape, window_);
     const kernels::PoolGeometry pool =
         pool_geometry(conv_shape, next_tape.output.shape(), pool_window(next.config(), rank_));
-    return kernels::conv_backward_kernel_relu_pooled(
-        g, pool, tape.input.data(), taps, next_tape.output.data(), next_output_grad.data(),
-        weight_grads.at(0).data(), use_bias_ ? weight_grads.at(1).data() : nullptr);
+    float* bias_grad = use_bias_ ? weight_grads.at(1).data() : nullptr;
+    if (!tape.input_grad_needed)
+      return kernels::conv_backward_kernel_relu_pooled(
+          g, pool, tape.input.data(), taps, next_tape.output.data(), next_output_grad.data(),
+          weight_grads.at(0).data(), bias_grad);
+    Tensor dz = Tensor::uninitialized(conv_shape);  // overwritten
+    if (!kernels::relu_max_pool_backward(pool, taps, next_tape.output.data(),
+                                         next_output_grad.data(), dz.data(), bias_grad))
+      return false;
+    *input_grad = convolve_backward(tape.input, dz, window_, groups_, weight("kernel").data(),
+                                    weight_grads.at(0).data(), nullptr, path, true);
+    return true;
   }
 
   Tensor backward(const Tape& tape, const Tensor& output_grad, std::vector<Tensor>& weight_grads,

@@ -162,7 +162,7 @@ Tensor Layer::forward_with_next(const Tensor&, const Layer&, const CallOptions&,
 }
 
 bool Layer::backward_with_next(const Tape&, const Layer&, const Tape&, const Tensor&,
-                               std::vector<Tensor>&, ComputePath) const {
+                               std::vector<Tensor>&, ComputePath, Tensor*) const {
   return false;
 }
 

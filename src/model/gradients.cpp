@@ -24,12 +24,18 @@ double Sequential::compute_gradients(const Tensor& x, const Tensor& y, const Los
   if (!tapes.empty()) tapes.front().input_grad_needed = false;
   for (std::size_t i = layers_.size(); i-- > 0;) {
     try {
-      // The first layer may take its gradients from the second's output
-      // gradient at once (Conv2D with relu, then MaxPooling2D): nobody
-      // needs the second's input gradient then.
-      if (i == 1 &&
-          layers_[0]->backward_with_next(tapes[0], *layers_[1], tapes[1], upstream, grads[0], path))
-        break;
+      // A layer may take its gradients, and its input's, from the next
+      // layer's output gradient at once (Conv2D with relu, then
+      // MaxPooling2D): the next layer's own backward is skipped then.
+      if (i >= 1) {
+        Tensor input_grad;
+        if (layers_[i - 1]->backward_with_next(tapes[i - 1], *layers_[i], tapes[i], upstream,
+                                               grads[i - 1], path, &input_grad)) {
+          upstream = std::move(input_grad);
+          --i;
+          continue;
+        }
+      }
       // A fused forward (run_layers) left the first layer's output and the
       // second's input empty: only backward_with_next can take them.
       if (i == 1 && tapes[0].output.shape().empty())

@@ -4,6 +4,7 @@
 // around the SSE blocks), with ties and NaNs.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <iterator>
@@ -122,6 +123,64 @@ TEST(MaxPoolTaps, AgreeWithPoolingOnTies) {
 TEST(MaxPoolTaps, AgreeWithPoolingWhereWindowsAreDisjoint) {
   expect_taps_agree(83, 80, false, true);
   expect_taps_agree(84, 40, true, true);
+}
+
+// relu_max_pool_backward: the pooling's backward of recorded taps and relu's
+// backward in one pass, against the two passes one after the other on
+// random 2D and 1D disjoint poolings of relu(z): dz bit for bit (both are
+// the pooled gradient times 1 or 0 at a winner, 0 elsewhere, NaN-filled dz
+// shows a position missed), the bias sums to rounding. Ties (z in -1, 0, 1)
+// put relu's zeros in many windows.
+TEST(MaxPoolTaps, ReluMaxPoolBackwardIsTheTwoPassesInOne) {
+  test::Rng rng(85);
+  constexpr Dim kChannels[] = {1, 3, 8, 16, 23, 32, 64};
+  int taken = 0;
+  for (int trial = 0; trial < 80; ++trial) {
+    PoolGeometry g = test::pool_geometry(test::random_conv_geometry(rng, /*dilated=*/false),
+                                         kChannels[rng.in(0, std::size(kChannels) - 1)]);
+    g.input[0] = g.output[0] = g.window[0] = g.strides[0] = 1;  // 2D or 1D
+    g.pad_before[0] = 0;
+    for (int axis = 1; axis < 3; ++axis) {
+      g.strides[axis] = g.window[axis];
+      g.pad_before[axis] = 0;
+      g.input[axis] = std::max(g.input[axis], g.window[axis]);
+      g.output[axis] = g.input[axis] / g.window[axis];
+    }
+    std::vector<float> z = rng.floats(g.batch * volume(g.input) * g.channels);
+    if (trial % 3 == 0)
+      for (float& x : z) x = float(rng.in(-1, 1));
+    std::vector<float> relu_z = z;
+    for (float& x : relu_z) x = std::max(x, 0.0f);
+    const std::vector<float> dy = rng.floats(g.batch * volume(g.output) * g.channels);
+    const TapsRun run = run_taps(g, relu_z, dy);
+    std::vector<float> expected = run.input_grad, expected_bias(g.channels, 0.0f);
+    for (Dim i = 0; i < Dim(expected.size()); ++i) {
+      expected[i] *= relu_z[i] > 0.0f ? 1.0f : 0.0f;
+      expected_bias[i % g.channels] += expected[i];
+    }
+    std::vector<float> dz = nans(expected.size()), bias = nans(g.channels);
+    ASSERT_TRUE(relu_max_pool_backward(g, run.taps.data(), run.output.data(), dy.data(), dz.data(),
+                                       bias.data()))
+        << "trial " << trial;
+    ++taken;
+    for (Dim i = 0; i < Dim(dz.size()); ++i)
+      ASSERT_EQ(std::signbit(dz[i]), std::signbit(expected[i])) << "trial " << trial << " at " << i;
+    EXPECT_EQ(dz, expected) << "trial " << trial;
+    for (Dim c = 0; c < g.channels; ++c)
+      EXPECT_NEAR(bias[c], expected_bias[c], 1e-4f * (1.0f + std::fabs(expected_bias[c])))
+          << "trial " << trial << ", channel " << c;
+  }
+  EXPECT_EQ(taken, 80);
+  PoolGeometry overlapping;  // stride 1 under a 2x2 window: declined, nothing written
+  overlapping.channels = 1;
+  overlapping.input = {1, 3, 3};
+  overlapping.output = {1, 2, 2};
+  overlapping.window = {1, 2, 2};
+  std::vector<float> pooled(4, 1.0f), grad(4, 1.0f), dz = nans(9);
+  const std::vector<std::uint8_t> taps(4, 0);
+  EXPECT_FALSE(relu_max_pool_backward(overlapping, taps.data(), pooled.data(), grad.data(),
+                                      dz.data(), nullptr));
+  EXPECT_TRUE(std::isnan(dz[0]));
 }
 
 }  // namespace

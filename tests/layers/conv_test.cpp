@@ -664,5 +664,47 @@ TEST(Conv2DLayer, CallWithNextInTrainingRecordsBothTapes) {
           .empty());
 }
 
+// A Conv2D with relu and the max pooling after it inside a model (its input
+// gradient needed): backward_with_next gives the input and weight gradients
+// of the two layers' backward() one after the other, and is declined
+// without somewhere to put the input gradient.
+TEST(Conv2DLayer, BackwardWithNextGivesTheInputGradientToo) {
+  const Sequential model = conv_then("MaxPooling2D(2)");
+  const Layer& conv = *model.layers()[0];
+  const Layer& pool = *model.layers()[1];
+  Tensor bias = conv.weight_values()[1];  // shares the model's storage
+  bias.fill(0.02f);
+  const Tensor x = conv_then_input();
+  Tape conv_tape, pool_tape;
+  const Tensor y = pool.call(conv.call(x, {.training = true, .tape = &conv_tape}),
+                             {.training = true, .tape = &pool_tape});
+  ASSERT_TRUE(conv_tape.input_grad_needed);
+  Tensor dy(y.shape());
+  for (Dim i = 0; i < dy.size(); ++i) dy[i] = float((i * 11) % 19) / 19.0f - 0.45f;
+  std::vector<Tensor> separate, fused, unused;
+  for (const WeightSpec& w : conv.weights()) {
+    separate.emplace_back(w.shape);
+    fused.emplace_back(w.shape);
+    unused.emplace_back(w.shape);
+  }
+  std::vector<Tensor> none;
+  const Tensor dx_separate =
+      conv.backward(conv_tape, pool.backward(pool_tape, dy, none, ComputePath::kFast), separate,
+                    ComputePath::kFast);
+  EXPECT_FALSE(conv.backward_with_next(conv_tape, pool, pool_tape, dy, unused, ComputePath::kFast))
+      << "no place for the input gradient";
+  Tensor dx_fused;
+  ASSERT_TRUE(conv.backward_with_next(conv_tape, pool, pool_tape, dy, fused, ComputePath::kFast,
+                                      &dx_fused));
+  ASSERT_EQ(dx_fused.shape(), x.shape());
+  for (Dim i = 0; i < x.size(); ++i)
+    ASSERT_NEAR(dx_fused[i], dx_separate[i], 1e-5f * (1.0f + std::abs(dx_separate[i])))
+        << "input gradient [" << i << "]";
+  for (std::size_t w = 0; w < 2; ++w)
+    for (Dim i = 0; i < separate[w].size(); ++i)
+      ASSERT_NEAR(fused[w][i], separate[w][i], 1e-5f * (1.0f + std::abs(separate[w][i])))
+          << (w == 0 ? "kernel" : "bias") << "[" << i << "]";
+}
+
 }  // namespace
 }  // namespace stride::test
