@@ -46,6 +46,13 @@ kernels::PoolGeometry pool_geometry(const Shape& input, const Shape& output, con
 // (training on the fast path, channels_last; pooling.cpp), one byte per
 // output value; nullptr where `layer` is no max pooling or recorded none.
 const std::uint8_t* recorded_max_pool_taps(const Layer& layer, const Tape& tape);
+// Storage for the winning taps of `outputs` max-pooled values, one byte each,
+// in a float tensor (what a tape's `saved` holds and recorded_max_pool_taps
+// reads back), and its bytes.
+Tensor max_pool_taps_storage(Dim outputs);
+inline std::uint8_t* tap_bytes(Tensor& taps) {
+  return reinterpret_cast<std::uint8_t*>(taps.data());
+}
 
 // A grouped convolution of a channels_last input (kernels::conv_forward
 // documents the layouts); groups == channels is a depthwise convolution.

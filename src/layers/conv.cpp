@@ -121,15 +121,12 @@ class Conv : public Layer {
     if (pool.padding != Padding::kValid) return Tensor();
     const Shape conv_shape = compute_output_shape(input.shape());
     Tensor output = Tensor::uninitialized(next.compute_output_shape(conv_shape));  // overwritten
-    // The winners, one byte each, in a float tensor's storage (as the
-    // pooling itself keeps them).
-    Tensor taps = training ? Tensor::uninitialized({(output.size() + 3) / 4}) : Tensor();
+    Tensor taps = training ? max_pool_taps_storage(output.size()) : Tensor();      // the winners
     const kernels::ConvGeometry g = conv_geometry(input.shape(), conv_shape, window_);
     if (!kernels::conv_max_pool_forward(
             g, pool_geometry(conv_shape, output.shape(), pool), input.data(),
             weight("kernel").data(), use_bias_ ? weight("bias").data() : nullptr,
-            activation_ == "relu", output.data(),
-            training ? reinterpret_cast<std::uint8_t*>(taps.data()) : nullptr))
+            activation_ == "relu", output.data(), training ? tap_bytes(taps) : nullptr))
       return Tensor();
     if (training) next_tape->saved.push_back(taps);
     return output;

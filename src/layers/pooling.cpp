@@ -67,9 +67,9 @@ class Pooling : public Layer {
       // Training: each output's winning tap, one byte each, kept in a float
       // tensor's storage (read back as bytes) for backward.
       Tensor y = Tensor::uninitialized(output_shape_for(input.shape()));  // overwritten
-      Tensor taps = Tensor::uninitialized({(y.size() + 3) / 4});
+      Tensor taps = max_pool_taps_storage(y.size());
       kernels::max_pool_forward_taps(geometry(input.shape(), y.shape()), input.data(), y.data(),
-                                     reinterpret_cast<std::uint8_t*>(taps.data()));
+                                     tap_bytes(taps));
       options.tape->saved.push_back(taps);
       return y;
     }
@@ -142,6 +142,10 @@ class Pooling : public Layer {
 };
 
 }  // namespace
+
+Tensor max_pool_taps_storage(Dim outputs) {
+  return Tensor::uninitialized({(outputs + 3) / 4});
+}
 
 const std::uint8_t* recorded_max_pool_taps(const Layer& layer, const Tape& tape) {
   const auto* pooling = dynamic_cast<const Pooling*>(&layer);
