@@ -20,17 +20,17 @@ Dim chunk_rows(Dim channels) {
 }
 
 #ifdef STRIDE_X86_KERNELS
-// add_rows for channel counts in multiples of 16, AVX-512: the rows taken
-// four at a time into four sums per channel (8 chains of additions in
-// flight, where one sum per channel waited on the adder's latency every row),
-// added in a fixed order at the end. 3x faster on the MNIST convnet's bias
-// gradients; the order is fixed by the data, so the sums are the same for
-// every thread count.
 // Eight floats widened to doubles (all lanes selected: the unmasked form's
 // undefined pass-through makes GCC 12 warn of an uninitialized value).
 STRIDE_TARGET_AVX512 inline __m512d widen(const float* p) {
   return _mm512_maskz_cvtps_pd(__mmask8(0xFF), _mm256_loadu_ps(p));
 }
+
+// add_rows for channel counts in multiples of 16, AVX-512: the rows taken
+// four at a time into four sums per channel (8 chains of additions in
+// flight, where one sum per channel waited on the adder's latency every row),
+// added in a fixed order at the end. The order is fixed by the data, so the
+// sums are the same for every thread count.
 
 STRIDE_TARGET_AVX512 void add_rows_avx512(const float* rows, Dim count, Dim channels,
                                           double* sums) {
