@@ -30,6 +30,7 @@ namespace stride::kernels::detail::direct_kernel_grad {
 namespace {
 
 constexpr int kTileRows = 6;       // kernel rows per register tile
+constexpr Dim kTileVectors = 2;    // vectors of filters per register tile (tile_fn)
 constexpr Dim kChunkPixels = 128;  // output pixels summed per chunk (about)
 constexpr Dim kPixelGroups = 4;    // partial sums over the pixels, added at the end
 
@@ -161,7 +162,7 @@ bool conv_backward_kernel(const ConvGeometry& g, const float* input, const float
   std::vector<Tile> tiles;
   for (Dim row0 = 0; row0 < row_count; row0 += kTileRows) {
     const Dim rows = std::min<Dim>(kTileRows, row_count - row0);
-    for (Dim f0 = 0; f0 < f_count; f0 += filter_block_width(f_count - f0, S::kLanes))
+    for (Dim f0 = 0; f0 < f_count; f0 += filter_block_width(f_count - f0, S::kLanes, kTileVectors))
       tiles.push_back({row0, f0, tile_fn<S>(rows, f_count - f0)});
   }
   // Work items: a quarter of the pixels (a fixed cut, kPixelGroups of the

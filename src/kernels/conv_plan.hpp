@@ -53,7 +53,7 @@ ConvPlan make_conv_plan(const ConvGeometry& g);
 // direct kernels' register tiles of up to `vectors` vectors of `lanes`
 // floats: as many whole vectors as there are (halving from `vectors`), then
 // the rest (masked).
-inline Dim filter_block_width(Dim filters, Dim lanes = 8, Dim vectors = 2) {
+inline Dim filter_block_width(Dim filters, Dim lanes, Dim vectors) {
   for (Dim v = vectors; v >= 1; v /= 2)
     if (filters >= v * lanes) return v * lanes;
   return filters;

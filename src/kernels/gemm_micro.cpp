@@ -40,7 +40,7 @@ bool cpu_has_avx2_fma() {
 
 bool cpu_has_avx512() {
   __builtin_cpu_init();
-  static const bool has = cpu_has_avx2_fma() && __builtin_cpu_supports("avx512f") &&
+  static const bool has = cpu_has_avx2_fma() && cpu_has_avx512f() &&
                           __builtin_cpu_supports("avx512vl") &&
                           __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bw");
   return has;
