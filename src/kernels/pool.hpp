@@ -69,8 +69,8 @@ bool conv_backward_kernel_relu_pooled(const ConvGeometry& g, const PoolGeometry&
 // the pooling's input gradient nor the relu's output is read or written;
 // with bias_grad, also the sum of dz per channel (a following convolution's
 // bias gradient), summed from the pooled gradients. dz has the separate
-// passes' values, the bias sums the same up to their order. Returns false, writing nothing, where the pooling does
-// not fit.
+// passes' values, the bias sums the same up to their order. Returns false,
+// writing nothing, where the pooling does not fit.
 bool relu_max_pool_backward(const PoolGeometry& pool, const std::uint8_t* taps,
                             const float* pooled_output, const float* pooled_grad, float* dz,
                             float* bias_grad);
