@@ -193,12 +193,33 @@ bool conv_winograd(const ConvGeometry& g, const float* input, const float* kerne
 
 }  // namespace detail
 
+namespace {
+
 // stride's direct forward kernel takes ungrouped convolutions with at least
-// this many input channels. With fewer (first layers), the work per kernel
-// tap is too short for its tiles and oneDNN's first-layer kernels were
-// 20-40% faster (bench shapes a, f); those go to oneDNN, and to the direct
-// kernel only where oneDNN is off.
+// this many input channels. With fewer (first layers), oneDNN's first-layer
+// kernels were mostly faster (bench shapes a and f on AVX2: 25-45%), except
+// where direct_first_for_few_channels says otherwise.
 constexpr Dim kDirectMinChannels = 8;
+
+// Where the direct kernel measured faster than oneDNN for fewer than
+// kDirectMinChannels input channels (Zen 5, 2 threads, flat kernel rows):
+// tiny layers, where oneDNN's call costs more than the arithmetic (bench (g):
+// 2.9-3.2x, AVX2 too); with AVX-512, single-channel images (28x28x1 -> 32 or
+// 64 filters, 3x3 or 5x5: 1.5-2x) and short stride-1 windows feeding 64
+// filters or more (64x64x3 -> 64 3x3: 1.15-1.3x). Three channels into 32
+// filters, strided or wider windows stayed 1-10% behind, and with AVX2 every
+// case but the tiny one was 10-45% behind.
+bool direct_first_for_few_channels(const ConvGeometry& g) {
+  const Dim rows = volume(g.kernel) * g.in_channels;
+  const double flops =
+      2.0 * double(g.batch) * double(volume(g.output)) * double(g.out_channels) * double(rows);
+  if (flops < 1e6) return true;
+  if (!detail::avx512_kernels()) return false;
+  const bool unstrided = g.strides[0] == 1 && g.strides[1] == 1 && g.strides[2] == 1;
+  return g.in_channels == 1 || (rows <= 27 && unstrided && g.out_channels >= 64);
+}
+
+}  // namespace
 
 void conv_forward(KernelPath path, const ConvGeometry& g, const float* input, const float* kernel,
                   const float* bias, float* output, bool relu) {
@@ -211,7 +232,7 @@ void conv_forward(KernelPath path, const ConvGeometry& g, const float* input, co
     conv_depthwise(g, input, kernel, bias, output);
   } else if (direct && detail::conv_winograd(g, input, kernel, false, bias, relu, output)) {
     return;  // relu included
-  } else if (direct && g.in_channels >= kDirectMinChannels &&
+  } else if (direct && (g.in_channels >= kDirectMinChannels || direct_first_for_few_channels(g)) &&
              detail::conv_forward_direct(g, input, kernel, bias, output, relu)) {
     return;  // relu included
   } else if (onednn::conv_forward(g, input, kernel, bias, output, relu)) {

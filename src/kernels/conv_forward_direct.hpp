@@ -5,10 +5,11 @@
 // with r = ((kd*KH + kh)*KW + kw)*C + c (see conv_plan.hpp). No lowered copy
 // of the input: a register tile of 6 output pixels x 2 or 4 vectors of
 // filters takes one kernel row per step (2 loads, 6 broadcasts, 12 FMAs; or
-// 4, 6, 24). A tap that
-// falls into the padding reads a row of zeros instead; only tiles holding a
-// border pixel look. Bias and relu are applied in registers before the one
-// store.
+// 4, 6, 24). With fewer than 8 channels (first layers) a clean tile walks
+// all its kernel rows in one loop instead of a channel loop per tap. A tap
+// that falls into the padding reads a row of zeros instead; only tiles
+// holding a border pixel look. Bias and relu are applied in registers before
+// the one store.
 //
 // Every output element is one sum over the kernel rows in order, whichever
 // thread computes it and whatever the vector width: the same bits for every
@@ -63,6 +64,18 @@ void tile_pixels(PixelCursor& at, Dim first, Dim pixel_count, TilePixels& t) {
   const ConvPlan& p = at.p;
   const Dim x_step = p.g.strides[2] * p.g.in_channels;
   t.first = first;
+  // The common case first: a whole tile on one line, every window inside
+  // (clean tiles read only the corners).
+  const ConvLine& first_line = p.lines[at.line];
+  if (pixel_count - first >= kTilePixels && at.ow + kTilePixels <= p.g.output[2] &&
+      p.window_inside(first_line, at.ow) && p.window_inside(first_line, at.ow + kTilePixels - 1)) {
+    for (int i = 0; i < kTilePixels; ++i) t.corner[i] = first_line.corner + (at.ow + i) * x_step;
+    t.count = kTilePixels;
+    t.clean = true;
+    at.ow += kTilePixels;
+    if (at.ow == p.g.output[2]) at.ow = 0, ++at.line;
+    return;
+  }
   t.count = int(std::min<Dim>(kTilePixels, pixel_count - first));
   bool clean = t.count == kTilePixels;
   for (int i = 0; i < t.count; ++i, at.next()) {
@@ -87,7 +100,7 @@ struct Step {
 // One step for the tile's pixels: NV vectors of filters from f0, or with
 // kTail (NV == 1) the last f_count - f0 < kLanes (masked loads and stores).
 // kClean tiles skip the padding checks.
-template <class S, int NV, bool kTail, bool kClean>
+template <class S, int NV, bool kTail, bool kClean, bool kFlatRows>
 STRIDE_SIMD_TARGET void run_tile(const ConvPlan& p, const TilePixels& t, const Step& step,
                                  const float* input, const float* kernel, const float* bias,
                                  bool relu, const float* zeros, float* output) {
@@ -127,27 +140,47 @@ STRIDE_SIMD_TARGET void run_tile(const ConvPlan& p, const TilePixels& t, const S
   for (int i = 0; i < kTilePixels; ++i) corner[i] = kClean ? input + t.corner[i] : nullptr;
 
   const float* k = kernel + step.tap0 * c_count * f_count + f0;
-  for (Dim tap = step.tap0; tap < step.tap1; ++tap) {
-    const Dim r = tap * c_count, offset = p.rows[r].offset;
-    const float* x[kTilePixels];
-#pragma GCC unroll 8
-    for (int i = 0; i < kTilePixels; ++i) {
-      if constexpr (kClean) {
-        x[i] = corner[i] + offset;
-      } else {
-        const bool real = i < t.count && p.tap_inside(*t.line[i], t.ow[i], r);
-        x[i] = real ? input + (t.corner[i] + offset) : zeros;
-      }
-    }
-    for (Dim c = 0; c < c_count; ++c, k += f_count) {
+  if constexpr (kClean && kFlatRows) {
+    // Few channels a tap (first layers): one loop over the kernel rows, each
+    // read at its offset from the fixed corners, instead of a short channel
+    // loop per tap whose pointer set-up cost as much as its FMAs.
+    const ConvRow* row = p.rows.data() + step.tap0 * c_count;
+    const ConvRow* const end = p.rows.data() + step.tap1 * c_count;
+    for (; row != end; ++row, k += f_count) {
+      const Dim offset = row->offset;
       V w[NV];
 #pragma GCC unroll 8
       for (int v = 0; v < NV; ++v) w[v] = load(k + v * kLanes);
 #pragma GCC unroll 8
       for (int i = 0; i < kTilePixels; ++i) {
-        const V xi = S::broadcast(x[i] + c);
+        const V xi = S::broadcast(corner[i] + offset);
 #pragma GCC unroll 8
         for (int v = 0; v < NV; ++v) acc[i][v] = S::fmadd(xi, w[v], acc[i][v]);
+      }
+    }
+  } else {
+    for (Dim tap = step.tap0; tap < step.tap1; ++tap) {
+      const Dim r = tap * c_count, offset = p.rows[r].offset;
+      const float* x[kTilePixels];
+#pragma GCC unroll 8
+      for (int i = 0; i < kTilePixels; ++i) {
+        if constexpr (kClean) {
+          x[i] = corner[i] + offset;
+        } else {
+          const bool real = i < t.count && p.tap_inside(*t.line[i], t.ow[i], r);
+          x[i] = real ? input + (t.corner[i] + offset) : zeros;
+        }
+      }
+      for (Dim c = 0; c < c_count; ++c, k += f_count) {
+        V w[NV];
+#pragma GCC unroll 8
+        for (int v = 0; v < NV; ++v) w[v] = load(k + v * kLanes);
+#pragma GCC unroll 8
+        for (int i = 0; i < kTilePixels; ++i) {
+          const V xi = S::broadcast(x[i] + c);
+#pragma GCC unroll 8
+          for (int v = 0; v < NV; ++v) acc[i][v] = S::fmadd(xi, w[v], acc[i][v]);
+        }
       }
     }
   }
@@ -180,14 +213,17 @@ constexpr int kTileVectors = S::kLanes == 16 ? 4 : 2;
 
 // The tile for the next block of filters, `filters` of them left: as many
 // whole vectors as there are, then the rest masked.
-template <class S, bool kClean>
+template <class S, bool kClean, bool kFlatRows>
 TileFn tile_fn(Dim filters) {
   if constexpr (kTileVectors<S> == 4)
-    if (filters >= 4 * S::kLanes) return run_tile<S, 4, false, kClean>;
-  return filters >= 2 * S::kLanes ? run_tile<S, 2, false, kClean>
-         : filters >= S::kLanes   ? run_tile<S, 1, false, kClean>
-                                  : run_tile<S, 1, true, kClean>;
+    if (filters >= 4 * S::kLanes) return run_tile<S, 4, false, kClean, kFlatRows>;
+  return filters >= 2 * S::kLanes ? run_tile<S, 2, false, kClean, kFlatRows>
+         : filters >= S::kLanes   ? run_tile<S, 1, false, kClean, kFlatRows>
+                                  : run_tile<S, 1, true, kClean, kFlatRows>;
 }
+
+// Channels a tap below which clean tiles take the kernel rows in one loop.
+constexpr Dim kFlatRowsBelow = 8;
 
 // The whole forward pass (conv_forward_direct's contract, internal.hpp).
 template <class S>
@@ -229,6 +265,8 @@ bool conv_forward(const ConvGeometry& g, const float* input, const float* kernel
   // output is written in order.
   const bool tile_major = tap_blocks == 1 && taps * tap_rows * f_count <= 4096;
 
+  const bool flat_rows = g.in_channels < kFlatRowsBelow;
+
   parallel_for(item_count, grain, [&](Dim first_item, Dim last_item) {
     for (Dim item = first_item; item < last_item; ++item) {
       const Dim first_tile = item * item_tiles;
@@ -239,8 +277,10 @@ bool conv_forward(const ConvGeometry& g, const float* input, const float* kernel
         tile_pixels(at, (first_tile + t) * kTilePixels, pixel_count, tiles[t]);
       const auto run = [&](Dim t, const Step& step) {
         const Dim filters = f_count - step.f0;
-        (tiles[t].clean ? tile_fn<S, true>(filters) : tile_fn<S, false>(filters))(
-            plan, tiles[t], step, input, kernel, bias, relu, zeros.data(), output);
+        const TileFn fn = !tiles[t].clean ? tile_fn<S, false, false>(filters)
+                          : flat_rows     ? tile_fn<S, true, true>(filters)
+                                          : tile_fn<S, true, false>(filters);
+        fn(plan, tiles[t], step, input, kernel, bias, relu, zeros.data(), output);
       };
       if (tile_major) {
         for (Dim t = 0; t < n; ++t)

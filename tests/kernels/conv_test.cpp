@@ -12,6 +12,7 @@
 #include <limits>
 #include <vector>
 
+#include "kernels/gemm_micro.hpp"
 #include "kernels/internal.hpp"
 #include "kernels/kernel_test_util.hpp"
 #include "stride/error.hpp"
@@ -363,6 +364,57 @@ TEST(ConvKernel, DirectAgreesOnLargePaddedImages) {
   g.in_channels = 12;
   expect_direct_agrees(g, rng, test::describe(g));
 }
+
+// First layers: fewer than 8 channels take the kernel rows in one loop on
+// tiles whose 6 pixels lie on one line with every window inside; lines of 26
+// and 30 pixels leave part tiles and border tiles beside them.
+TEST(ConvKernel, DirectAgreesOnFirstLayerShapes) {
+  if (!direct_available()) GTEST_SKIP() << "no AVX2+FMA on this CPU";
+  struct Shape {
+    Dim in, out, kernel, stride, pad, channels, filters;
+  };
+  const Shape shapes[] = {
+      {28, 26, 3, 1, 0, 1, 32},  // MNIST's first layer, valid
+      {30, 30, 3, 1, 1, 3, 69},  // RGB 3x3 same: 64 filters and a masked rest
+      {31, 16, 5, 2, 2, 3, 20},  // 5x5 stride 2 same (pad 2 before, 2 after)
+      {29, 29, 5, 1, 2, 1, 16},
+  };
+  test::Rng rng(12);
+  for (const Shape& s : shapes) {
+    ConvGeometry g = conv2d(s.in, s.in, s.out, s.out, s.kernel, s.kernel);
+    g.batch = 3;
+    g.strides = {1, s.stride, s.stride};
+    g.pad_before = {0, s.pad, s.pad};
+    g.in_channels = s.channels;
+    g.out_channels = s.filters;
+    expect_direct_agrees(g, rng, test::describe(g));
+  }
+}
+
+#ifdef STRIDE_X86_KERNELS
+// The AVX-512 build adds each output's products in the AVX2 build's order
+// (only the vectors are wider): the same bits, on random geometries and the
+// first-layer tiles above.
+TEST(ConvKernel, DirectAvx512GivesTheSameBitsAsAvx2) {
+  if (!detail::cpu_has_avx512()) GTEST_SKIP() << "no AVX-512 on this CPU";
+  test::Rng rng(13);
+  for (int trial = 0; trial < 60; ++trial) {
+    ConvGeometry g = test::random_conv_geometry(rng, /*dilated=*/true);
+    if (trial % 3 == 0) g = conv2d(28, 28, 26, 26, 3, 3);
+    g.in_channels = trial % 4 == 3 ? rng.in(30, 70) : rng.in(1, 12);
+    g.out_channels = rng.in(1, 70);  // 64 + a masked rest, 32, 16, tails
+    const DirectCase c = direct_case(g, rng);
+    const float* bias = c.with_bias ? c.bias.data() : nullptr;
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    std::vector<float> wide(g.batch * volume(g.output) * g.out_channels, nan), narrow = wide;
+    ASSERT_TRUE(
+        detail::conv_forward_avx512(g, c.input.data(), c.kernel.data(), bias, wide.data(), c.relu));
+    ASSERT_TRUE(
+        detail::conv_forward_avx2(g, c.input.data(), c.kernel.data(), bias, narrow.data(), c.relu));
+    EXPECT_EQ(wide, narrow) << "trial " << trial << ": " << test::describe(g);
+  }
+}
+#endif
 
 TEST(ConvKernel, DirectDeclinesGroups) {
   if (!direct_available()) GTEST_SKIP() << "no AVX2+FMA on this CPU";
