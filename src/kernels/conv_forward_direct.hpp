@@ -21,6 +21,7 @@
 #endif
 
 #include <algorithm>
+#include <cstdint>
 #include <vector>
 
 #include "kernels/conv_plan.hpp"
@@ -95,6 +96,8 @@ void tile_pixels(PixelCursor& at, Dim first, Dim pixel_count, TilePixels& t) {
 struct Step {
   Dim f0, tap0, tap1;
   bool first, last;
+  const float* kernel;  // the block's kernel row 0 (filter f0)
+  Dim kernel_stride;    // floats from one of its rows to the next
 };
 
 // One step for the tile's pixels: NV vectors of filters from f0, or with
@@ -102,8 +105,8 @@ struct Step {
 // kClean tiles skip the padding checks.
 template <class S, int NV, bool kTail, bool kClean, bool kFlatRows>
 STRIDE_SIMD_TARGET void run_tile(const ConvPlan& p, const TilePixels& t, const Step& step,
-                                 const float* input, const float* kernel, const float* bias,
-                                 bool relu, const float* zeros, float* output) {
+                                 const float* input, const float* bias, bool relu,
+                                 const float* zeros, float* output) {
   static_assert(!kTail || NV == 1);
   using V = typename S::V;
   constexpr int kLanes = S::kLanes;
@@ -139,14 +142,15 @@ STRIDE_SIMD_TARGET void run_tile(const ConvPlan& p, const TilePixels& t, const S
 #pragma GCC unroll 8
   for (int i = 0; i < kTilePixels; ++i) corner[i] = kClean ? input + t.corner[i] : nullptr;
 
-  const float* k = kernel + step.tap0 * c_count * f_count + f0;
+  const Dim k_stride = step.kernel_stride;
+  const float* k = step.kernel + step.tap0 * c_count * k_stride;
   if constexpr (kClean && kFlatRows) {
     // Few channels a tap (first layers): one loop over the kernel rows, each
     // read at its offset from the fixed corners, instead of a short channel
     // loop per tap whose pointer set-up cost as much as its FMAs.
     const ConvRow* row = p.rows.data() + step.tap0 * c_count;
     const ConvRow* const end = p.rows.data() + step.tap1 * c_count;
-    for (; row != end; ++row, k += f_count) {
+    for (; row != end; ++row, k += k_stride) {
       const Dim offset = row->offset;
       V w[NV];
 #pragma GCC unroll 8
@@ -171,7 +175,7 @@ STRIDE_SIMD_TARGET void run_tile(const ConvPlan& p, const TilePixels& t, const S
           x[i] = real ? input + (t.corner[i] + offset) : zeros;
         }
       }
-      for (Dim c = 0; c < c_count; ++c, k += f_count) {
+      for (Dim c = 0; c < c_count; ++c, k += k_stride) {
         V w[NV];
 #pragma GCC unroll 8
         for (int v = 0; v < NV; ++v) w[v] = load(k + v * kLanes);
@@ -203,7 +207,7 @@ STRIDE_SIMD_TARGET void run_tile(const ConvPlan& p, const TilePixels& t, const S
 }
 
 using TileFn = void (*)(const ConvPlan&, const TilePixels&, const Step&, const float*, const float*,
-                        const float*, bool, const float*, float*);
+                        bool, const float*, float*);
 
 // Vectors of filters per register tile: 6 x 2 of AVX2's 16 registers
 // accumulate, 6 x 4 of AVX-512's 32 (two FMA units of 4 cycles' latency
@@ -220,6 +224,12 @@ TileFn tile_fn(Dim filters) {
   return filters >= 2 * S::kLanes ? run_tile<S, 2, false, kClean, kFlatRows>
          : filters >= S::kLanes   ? run_tile<S, 1, false, kClean, kFlatRows>
                                   : run_tile<S, 1, true, kClean, kFlatRows>;
+}
+
+// The first 64-byte boundary in a buffer of 16 floats more than it needs.
+inline float* aligned_floats(float* from) {
+  const auto address = reinterpret_cast<std::uintptr_t>(from);
+  return from + (64 - address % 64) % 64 / sizeof(float);
 }
 
 // Channels a tap below which clean tiles take the kernel rows in one loop.
@@ -249,21 +259,43 @@ bool conv_forward(const ConvGeometry& g, const float* input, const float* kernel
   const Dim min_items = std::max<Dim>(1, Dim(5e5 / std::max(item_flops, 1.0)));
   const Dim grain = std::max(min_items, (item_count + 8 * num_threads() - 1) / (8 * num_threads()));
   // The steps of every item: filter blocks, each over the taps cut into
-  // blocks whose kernel rows (x the tile's filters) stay in L1, so that all
-  // the item's tiles read them from there: 16 KiB for AVX2 (half of a 32 KiB
-  // L1), 32 KiB for AVX-512 (4% faster on bench case (e) on Zen 5's 48 KiB).
-  constexpr Dim kBlockBytes = S::kLanes == 16 ? 32768 : 16384;
+  // blocks of at most kBlockBytes of kernel rows (x the tile's filters). The
+  // item's tiles stream a block from L2 one after the other; each cut costs
+  // a store and reload of the partial sums. On Zen 5, bench case (e) (576
+  // rows x 64 filters, 147 KiB) ran 5-8% faster in one block than cut into
+  // 2 (128 KiB) or 5 (32 KiB, sized for L1); AVX2 gained 4% going from 16 KiB
+  // to 128 KiB. The caps stay below the L2 of the CPUs each build targets.
+  constexpr Dim kBlockBytes = S::kLanes == 16 ? (Dim{1} << 19) : (Dim{1} << 17);
   constexpr Dim kBlockRows = kBlockBytes / Dim(sizeof(float) * S::kLanes * kTileVectors<S>);
-  const Dim taps = volume(g.kernel), tap_rows = g.in_channels;
-  const Dim tap_blocks = std::clamp<Dim>((taps * tap_rows + kBlockRows - 1) / kBlockRows, 1, taps);
+  const Dim taps = volume(g.kernel), tap_rows = g.in_channels, row_count = taps * tap_rows;
+  const Dim tap_blocks = std::clamp<Dim>((row_count + kBlockRows - 1) / kBlockRows, 1, taps);
+  // With several filter blocks, each block's kernel rows are copied together
+  // first: in Keras's (taps, C, F) layout a block reads a part of every row
+  // (256 of 512 bytes in (e)), a strided stream that the copy made 8% faster
+  // at batch 32 ((e), Zen 5). Not for small outputs, whose few tiles would
+  // not repay the copy.
+  const bool pack =
+      filter_block_width(f_count, S::kLanes, kTileVectors<S>) < f_count && pixel_count >= 256;
+  std::vector<float> packed(pack ? row_count * f_count + 16 : 0);
+  float* const packed_base = pack ? aligned_floats(packed.data()) : nullptr;
   std::vector<Step> steps;
-  for (Dim f0 = 0; f0 < f_count; f0 += filter_block_width(f_count - f0, S::kLanes, kTileVectors<S>))
+  for (Dim f0 = 0, width = 0; f0 < f_count; f0 += width) {
+    width = filter_block_width(f_count - f0, S::kLanes, kTileVectors<S>);
+    const float* block = kernel + f0;
+    Dim stride = f_count;
+    if (pack) {
+      float* to = packed_base + f0 * row_count;
+      for (Dim r = 0; r < row_count; ++r)
+        std::copy_n(kernel + r * f_count + f0, width, to + r * width);
+      block = to, stride = width;
+    }
     for (Dim b = 0; b < tap_blocks; ++b)
-      steps.push_back(
-          {f0, b * taps / tap_blocks, (b + 1) * taps / tap_blocks, b == 0, b == tap_blocks - 1});
+      steps.push_back({f0, b * taps / tap_blocks, (b + 1) * taps / tap_blocks, b == 0,
+                       b == tap_blocks - 1, block, stride});
+  }
   // A kernel that fits in L1 whole is taken tile by tile, so that the
   // output is written in order.
-  const bool tile_major = tap_blocks == 1 && taps * tap_rows * f_count <= 4096;
+  const bool tile_major = tap_blocks == 1 && row_count * f_count <= 4096;
 
   const bool flat_rows = g.in_channels < kFlatRowsBelow;
 
@@ -280,7 +312,7 @@ bool conv_forward(const ConvGeometry& g, const float* input, const float* kernel
         const TileFn fn = !tiles[t].clean ? tile_fn<S, false, false>(filters)
                           : flat_rows     ? tile_fn<S, true, true>(filters)
                                           : tile_fn<S, true, false>(filters);
-        fn(plan, tiles[t], step, input, kernel, bias, relu, zeros.data(), output);
+        fn(plan, tiles[t], step, input, bias, relu, zeros.data(), output);
       };
       if (tile_major) {
         for (Dim t = 0; t < n; ++t)

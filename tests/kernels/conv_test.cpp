@@ -278,11 +278,13 @@ TEST(ConvKernel, FusedReluIsReluOfTheConvolution) {
   }
 }
 
-// The direct AVX2 forward kernel, called directly (a geometry it declines
-// cannot pass by falling back), against the reference: tiles of 6 pixels
-// that run across lines and images, border tiles that read zeros for taps in
-// the padding, filter blocks of 16, 8 and a masked rest, kernel rows cut into
-// blocks of 256 (partial sums stored and reloaded; relu only after the last).
+// The direct forward kernel (AVX-512 or AVX2), called directly (a geometry it
+// declines cannot pass by falling back), against the reference: tiles of 6
+// pixels that run across lines and images, border tiles that read zeros for
+// taps in the padding, filter blocks of 64/32/16 (AVX-512) or 16/8 (AVX2) and
+// a masked rest, packed when there are several, and more than 2048 kernel
+// rows cut into blocks (partial sums stored and reloaded; relu only after the
+// last).
 bool direct_available() {
   ConvGeometry g;
   g.out_channels = 1;
@@ -335,8 +337,7 @@ TEST(ConvKernel, DirectAgreesWithReferenceOnRandomConvolutions) {
   test::Rng rng(9);
   for (int trial = 0; trial < 150; ++trial) {
     // Padding, strides, dilation, 1-3 spatial axes; 1-40 filters; every
-    // fourth trial with 30-70 channels, so that the kernel rows (taps x
-    // channels) exceed a block of 256.
+    // fourth trial with 30-70 channels.
     ConvGeometry g = test::random_conv_geometry(rng, /*dilated=*/true);
     g.in_channels = trial % 4 == 3 ? rng.in(30, 70) : rng.in(1, 12);
     g.out_channels = rng.in(1, 41);
@@ -362,6 +363,14 @@ TEST(ConvKernel, DirectAgreesOnLargePaddedImages) {
   g.kernel = {1, 5, 5};
   g.strides = {1, 2, 2};
   g.in_channels = 12;
+  expect_direct_agrees(g, rng, test::describe(g));
+  // 3x3 x 240 channels: 2160 kernel rows, cut in two blocks; 69 filters
+  // (64 + a masked 5 with AVX-512) over 288 pixels, packed block by block.
+  g = conv2d(12, 12, 12, 12, 3, 3);
+  g.batch = 2;
+  g.pad_before = {0, 1, 1};
+  g.in_channels = 240;
+  g.out_channels = 69;
   expect_direct_agrees(g, rng, test::describe(g));
 }
 
@@ -432,8 +441,9 @@ TEST(ConvKernel, DirectDeclinesGroups) {
 // threads give the same bits.
 TEST(ConvKernel, DirectForwardIsTheSameForEveryThreadCount) {
   if (!direct_available()) GTEST_SKIP() << "no AVX2+FMA on this CPU";
-  // 40 channels: 360 kernel rows, two row blocks; 37 filters: 16, 16, 5.
-  const ConvGeometry g = test::padded_batch_geometry(40, 37);
+  // 240 channels: 2160 kernel rows, two row blocks; 69 filters: 64 and 5
+  // (AVX-512) or 16, 16, 16, 16 and 5 (AVX2).
+  const ConvGeometry g = test::padded_batch_geometry(240, 69);
   test::Rng rng(11);
   const DirectCase c = direct_case(g, rng);
   const auto results = test::results_for_thread_counts([&] { return run_direct(g, c); });
