@@ -212,8 +212,10 @@ def measure(a, cases, with_rss, sides):
     log("peak FLOP/s probe ...")
     probe = [a.stride_bin, "--peak", "--peak-samples", str(a.peak_samples)]
     peak = {"results": []}
-    merge_peak(peak, json.loads(subprocess.run(probe, check=True, capture_output=True,
-                                               text=True).stdout))
+    first_probe = json.loads(subprocess.run(probe, check=True, capture_output=True,
+                                            text=True).stdout)
+    merge_peak(peak, first_probe)
+    peak["store"] = first_probe.get("store")
     workers = {side: Worker(side, worker_argv(side, a)) for side in sides}
     results = {case: {side: None for side in sides} for case in cases}
     samples = {case: {side: [] for side in sides} for case in cases}
@@ -265,6 +267,13 @@ def print_header(data):
                          f"{r['median_gflops']:.1f} GFLOP/s (best {r['best_gflops']:.1f}, "
                          f"{len(r['samples_gflops'])} samples)" for r in result["runs"])
         print(f"# peak fp32 FMA, {result['isa']}, {result['accumulators']} accumulators: {runs}")
+    store = data["peak"].get("store")
+    if store:
+        mb = store["bytes"] / 1e6
+        runs = ", ".join(f"{r['threads']} thread{'s' if r['threads'] > 1 else ''} "
+                         f"{r['median_gbps']:.1f} GB/s (best {r['best_gbps']:.1f}, so "
+                         f"{mb / r['best_gbps']:.3f} ms at best)" for r in store["runs"])
+        print(f"# store bandwidth, a {mb:.1f} MB buffer (the output of (a)) rewritten: {runs}")
     for side, hello in data["workers"].items():
         th = hello["threads"]
         extra = (f" ({th['note']}; {hello['build']['type']} build, gemm micro-kernel "

@@ -10,7 +10,10 @@
 #include <pthread.h>
 #include <sched.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cstdlib>
+#include <memory>
 #include <thread>
 
 #include "timing.hpp"
@@ -79,20 +82,21 @@ void pin_this_thread(int cpu) {
   pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 }
 
-// Runs loop(iterations) on one pinned thread per CPU in `cpus`, all released
-// at once; returns the wall seconds until the last one finishes. New threads
-// are used even for one CPU so that the caller's affinity is left alone.
-double run_pinned(const Kernel& kernel, long iterations, const std::vector<int>& cpus) {
+// Runs work(i) on one pinned thread per CPU cpus[i], all released at once;
+// returns the wall seconds until the last one finishes. New threads are used
+// even for one CPU so that the caller's affinity is left alone.
+template <class Work>
+double run_pinned(const Work& work, const std::vector<int>& cpus) {
   std::atomic<int> ready{0};
   std::atomic<bool> go{false};
   std::vector<std::thread> threads;
-  for (int cpu : cpus)
-    threads.emplace_back([&, cpu] {
-      pin_this_thread(cpu);
+  for (std::size_t i = 0; i < cpus.size(); ++i)
+    threads.emplace_back([&, i] {
+      pin_this_thread(cpus[i]);
       ready.fetch_add(1);
       while (!go.load()) {
       }
-      kernel.loop(iterations);
+      work(i);
     });
   while (ready.load() < static_cast<int>(cpus.size())) {
   }
@@ -102,11 +106,21 @@ double run_pinned(const Kernel& kernel, long iterations, const std::vector<int>&
   return now_seconds() - start;
 }
 
-PeakResult measure(const Kernel& kernel, int samples, double sample_seconds) {
+double run_pinned(const Kernel& kernel, long iterations, const std::vector<int>& cpus) {
+  return run_pinned([&](std::size_t) { kernel.loop(iterations); }, cpus);
+}
+
+// One CPU, then two where the process may use two.
+std::vector<std::vector<int>> thread_sets() {
   const std::vector<int> cpus = allowed_cpus();
-  const std::vector<int> one(cpus.begin(), cpus.begin() + 1);
-  std::vector<std::vector<int>> thread_sets{one};
-  if (cpus.size() >= 2) thread_sets.push_back({cpus[0], cpus[1]});
+  std::vector<std::vector<int>> sets{{cpus.empty() ? 0 : cpus[0]}};
+  if (cpus.size() >= 2) sets.push_back({cpus[0], cpus[1]});
+  return sets;
+}
+
+PeakResult measure(const Kernel& kernel, int samples, double sample_seconds) {
+  const std::vector<std::vector<int>> sets = thread_sets();
+  const std::vector<int>& one = sets[0];
 
   long iterations = 1 << 16;  // calibrated on one thread
   for (double seconds = 0; seconds < 0.05; iterations *= 2)
@@ -114,19 +128,55 @@ PeakResult measure(const Kernel& kernel, int samples, double sample_seconds) {
   iterations = static_cast<long>(iterations * sample_seconds / run_pinned(kernel, iterations, one));
 
   PeakResult result{kernel.isa, kAccumulators, {}};
-  for (const std::vector<int>& set : thread_sets)
+  for (const std::vector<int>& set : sets)
     result.runs.push_back({static_cast<int>(set.size()), {}});
   const double flops_per_thread =
       2.0 * kernel.lanes * kAccumulators * static_cast<double>(iterations);
   for (int s = 0; s < samples; ++s)
-    for (std::size_t t = 0; t < thread_sets.size(); ++t) {
-      const double seconds = run_pinned(kernel, iterations, thread_sets[t]);
-      result.runs[t].gflops.push_back(flops_per_thread * thread_sets[t].size() / seconds / 1e9);
+    for (std::size_t t = 0; t < sets.size(); ++t) {
+      const double seconds = run_pinned(kernel, iterations, sets[t]);
+      result.runs[t].gflops.push_back(flops_per_thread * sets[t].size() / seconds / 1e9);
     }
   return result;
 }
 
+__attribute__((target("avx512f"))) void fill_avx512(float* to, std::size_t floats, long times) {
+  const __m512 value = _mm512_set1_ps(g_addend);
+  for (long t = 0; t < times; ++t)
+    for (std::size_t i = 0; i + 16 <= floats; i += 16) _mm512_store_ps(to + i, value);
+}
+
+__attribute__((target("avx2"))) void fill_avx2(float* to, std::size_t floats, long times) {
+  const __m256 value = _mm256_set1_ps(g_addend);
+  for (long t = 0; t < times; ++t)
+    for (std::size_t i = 0; i + 8 <= floats; i += 8) _mm256_store_ps(to + i, value);
+}
+
 }  // namespace
+
+std::vector<StoreSamples> measure_store_bandwidth(std::size_t bytes, int samples,
+                                                  double sample_seconds) {
+  __builtin_cpu_init();
+  const auto fill = __builtin_cpu_supports("avx512f") ? fill_avx512 : fill_avx2;
+  const std::size_t floats = bytes / sizeof(float) / 64 * 64;  // whole lines for 2 threads
+  std::unique_ptr<float, decltype(&std::free)> buffer(
+      static_cast<float*>(std::aligned_alloc(64, floats * sizeof(float))), &std::free);
+  float* const data = buffer.get();
+  const auto write = [&](const std::vector<int>& cpus, long times) {
+    const std::size_t share = floats / cpus.size();
+    return run_pinned([&](std::size_t i) { fill(data + i * share, share, times); }, cpus);
+  };
+  const std::vector<std::vector<int>> sets = thread_sets();
+  long times = 1;  // calibrated on one thread, the buffer's pages touched first
+  for (double seconds = 0; seconds < 0.02; times *= 2) seconds = write(sets[0], times);
+  times = std::max(1L, static_cast<long>(times * sample_seconds / write(sets[0], times)));
+  std::vector<StoreSamples> runs;
+  for (const std::vector<int>& set : sets) runs.push_back({static_cast<int>(set.size()), {}});
+  for (int s = 0; s < samples; ++s)
+    for (std::size_t t = 0; t < sets.size(); ++t)
+      runs[t].gbps.push_back(double(floats * sizeof(float)) * times / write(sets[t], times) / 1e9);
+  return runs;
+}
 
 std::vector<PeakResult> measure_peak_flops(int samples, double sample_seconds) {
   __builtin_cpu_init();

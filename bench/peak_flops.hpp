@@ -3,6 +3,7 @@
 // one pinned thread per CPU. The "% of peak" figures are relative to it.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -23,5 +24,16 @@ struct PeakResult {
 // `sample_seconds` each per thread count, the thread counts alternating so
 // that a slow spell hits both alike. Empty when the CPU has neither ISA.
 std::vector<PeakResult> measure_peak_flops(int samples, double sample_seconds);
+
+// The machine's store bandwidth into a buffer of `bytes` written again and
+// again with ordinary vector stores (as a convolution writes its output),
+// each thread its own contiguous share: what the output of a layer like
+// bench case (a) costs to write at least. 1 thread, then 2 (when allowed).
+struct StoreSamples {
+  int threads = 0;
+  std::vector<double> gbps;  // GB/s (1e9 bytes), one per sample
+};
+std::vector<StoreSamples> measure_store_bandwidth(std::size_t bytes, int samples,
+                                                  double sample_seconds);
 
 }  // namespace stride::bench

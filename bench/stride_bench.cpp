@@ -1,7 +1,8 @@
 // stride_bench: the stride worker of the benchmark suite (bench/README.md).
 //
 //   stride_bench [--threads N] [--min-sample-ms MS]   worker: reads requests on stdin
-//   stride_bench --peak [--peak-samples K]            peak FLOP/s probe, one JSON line
+//   stride_bench --peak [--peak-samples K]            peak FLOP/s and store bandwidth
+//                                                      probes, one JSON line
 //   stride_bench --list                               the case names
 //
 // A request is one line, "CASE [SAMPLES]" (a case name, "peak", "rss" or "quit");
@@ -10,6 +11,7 @@
 // protocol, so compare.py can alternate between the two.
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -98,6 +100,23 @@ json run_peak(int samples) {
   return {{"case", "peak"}, {"results", results}};
 }
 
+// The store bandwidth into a buffer the size of case (a)'s output, which
+// that case must write whatever its kernel: the floor of its time.
+json run_store_probe(int samples) {
+  const auto& cases = stride::bench::conv_cases();
+  const auto a = std::find_if(cases.begin(), cases.end(), [](const auto& c) { return c.id == 'a'; });
+  const stride::bench::ConvGeometry& g = a->geometry;
+  const std::size_t bytes = std::size_t(g.n * g.out_h() * g.out_w() * g.cout) * sizeof(float);
+  json runs = json::array();
+  for (const stride::bench::StoreSamples& s :
+       stride::bench::measure_store_bandwidth(bytes, samples, 0.1))
+    runs.push_back({{"threads", s.threads},
+                    {"samples_gbps", s.gbps},
+                    {"median_gbps", stride::bench::median(s.gbps)},
+                    {"best_gbps", *std::max_element(s.gbps.begin(), s.gbps.end())}});
+  return {{"bytes", bytes}, {"buffer", "conv_a output"}, {"runs", runs}};
+}
+
 json answer(const std::string& name, int samples, double min_seconds,
             std::map<std::string, std::unique_ptr<Workload>>& workloads) {
   if (name == "rss") return {{"case", "rss"}, {"peak_rss_mib", peak_rss_mib()}};
@@ -147,7 +166,9 @@ int main(int argc, char** argv) {
     }
   }
   if (peak) {
-    std::cout << run_peak(peak_samples).dump() << std::endl;
+    json reply = run_peak(peak_samples);
+    reply["store"] = run_store_probe(peak_samples);
+    std::cout << reply.dump() << std::endl;
     return 0;
   }
 
