@@ -98,6 +98,11 @@ struct Step {
   bool first, last;
   const float* kernel;  // the block's kernel row 0 (filter f0)
   Dim kernel_stride;    // floats from one of its rows to the next
+  // The tile functions for the block, picked once: for tiles whose windows
+  // are all inside the input, and for the others.
+  void (*clean_fn)(const ConvPlan&, const TilePixels&, const Step&, const float*, const float*,
+                   bool, const float*, float*);
+  decltype(clean_fn) border_fn;
 };
 
 // One step for the tile's pixels: NV vectors of filters from f0, or with
@@ -206,8 +211,7 @@ STRIDE_SIMD_TARGET void run_tile(const ConvPlan& p, const TilePixels& t, const S
   }
 }
 
-using TileFn = void (*)(const ConvPlan&, const TilePixels&, const Step&, const float*, const float*,
-                        bool, const float*, float*);
+using TileFn = decltype(Step::clean_fn);
 
 // Vectors of filters per register tile: 6 x 2 of AVX2's 16 registers
 // accumulate, 6 x 4 of AVX-512's 32 (two FMA units of 4 cycles' latency
@@ -274,6 +278,7 @@ bool conv_forward(const ConvGeometry& g, const float* input, const float* kernel
   // (256 of 512 bytes in (e)), a strided stream that the copy made 8% faster
   // at batch 32 ((e), Zen 5). Not for small outputs, whose few tiles would
   // not repay the copy.
+  const bool flat_rows = g.in_channels < kFlatRowsBelow;
   const bool pack =
       filter_block_width(f_count, S::kLanes, kTileVectors<S>) < f_count && pixel_count >= 256;
   std::vector<float> packed(pack ? row_count * f_count + 16 : 0);
@@ -289,15 +294,16 @@ bool conv_forward(const ConvGeometry& g, const float* input, const float* kernel
         std::copy_n(kernel + r * f_count + f0, width, to + r * width);
       block = to, stride = width;
     }
+    const TileFn clean_fn =
+        flat_rows ? tile_fn<S, true, true>(width) : tile_fn<S, true, false>(width);
     for (Dim b = 0; b < tap_blocks; ++b)
       steps.push_back({f0, b * taps / tap_blocks, (b + 1) * taps / tap_blocks, b == 0,
-                       b == tap_blocks - 1, block, stride});
+                       b == tap_blocks - 1, block, stride, clean_fn,
+                       tile_fn<S, false, false>(width)});
   }
   // A kernel that fits in L1 whole is taken tile by tile, so that the
   // output is written in order.
   const bool tile_major = tap_blocks == 1 && row_count * f_count <= 4096;
-
-  const bool flat_rows = g.in_channels < kFlatRowsBelow;
 
   parallel_for(item_count, grain, [&](Dim first_item, Dim last_item) {
     for (Dim item = first_item; item < last_item; ++item) {
@@ -308,11 +314,8 @@ bool conv_forward(const ConvGeometry& g, const float* input, const float* kernel
       for (Dim t = 0; t < n; ++t)
         tile_pixels(at, (first_tile + t) * kTilePixels, pixel_count, tiles[t]);
       const auto run = [&](Dim t, const Step& step) {
-        const Dim filters = f_count - step.f0;
-        const TileFn fn = !tiles[t].clean ? tile_fn<S, false, false>(filters)
-                          : flat_rows     ? tile_fn<S, true, true>(filters)
-                                          : tile_fn<S, true, false>(filters);
-        fn(plan, tiles[t], step, input, bias, relu, zeros.data(), output);
+        (tiles[t].clean ? step.clean_fn : step.border_fn)(plan, tiles[t], step, input, bias, relu,
+                                                          zeros.data(), output);
       };
       if (tile_major) {
         for (Dim t = 0; t < n; ++t)
