@@ -15,12 +15,22 @@ void interior(Dim out, Dim in, Dim kernel, Dim stride, Dim dilation, Dim pad, Di
 
 }  // namespace
 
-ConvPlan make_conv_plan(const ConvGeometry& g) {
+ConvLine conv_line(const ConvGeometry& g, const Spatial& lo, const Spatial& hi, Dim line) {
+  const Dim oh = line % g.output[1], od = line / g.output[1] % g.output[0];
+  const Dim b = line / (g.output[1] * g.output[0]);
+  const Dim id = od * g.strides[0] - g.pad_before[0];
+  const Dim ih = oh * g.strides[1] - g.pad_before[1];
+  const Dim corner = ((b * g.input[0] + id) * g.input[1] + ih) * g.input[2] * g.in_channels -
+                     g.pad_before[2] * g.in_channels;
+  const bool inside = od >= lo[0] && od < hi[0] && oh >= lo[1] && oh < hi[1];
+  return {id, ih, corner, inside};
+}
+
+ConvPlan make_conv_plan(const ConvGeometry& g, bool with_lines) {
   ConvPlan p{g, {}, {}, {}, {}};
   const Dim c_count = g.in_channels / g.groups;
   // Reserved: growing by push_back was a visible part of a batch-1 call.
   p.rows.reserve(volume(g.kernel) * c_count);
-  p.lines.reserve(g.batch * g.output[0] * g.output[1]);
   for (Dim kd = 0; kd < g.kernel[0]; ++kd)
     for (Dim kh = 0; kh < g.kernel[1]; ++kh)
       for (Dim kw = 0; kw < g.kernel[2]; ++kw) {
@@ -31,17 +41,22 @@ ConvPlan make_conv_plan(const ConvGeometry& g) {
   for (int a = 0; a < 3; ++a)
     interior(g.output[a], g.input[a], g.kernel[a], g.strides[a], g.dilation[a], g.pad_before[a],
              p.lo[a], p.hi[a]);
-  for (Dim b = 0; b < g.batch; ++b)
-    for (Dim od = 0; od < g.output[0]; ++od)
-      for (Dim oh = 0; oh < g.output[1]; ++oh) {
-        const Dim id = od * g.strides[0] - g.pad_before[0];
-        const Dim ih = oh * g.strides[1] - g.pad_before[1];
-        const Dim corner = ((b * g.input[0] + id) * g.input[1] + ih) * g.input[2] * g.in_channels -
-                           g.pad_before[2] * g.in_channels;
-        const bool inside = od >= p.lo[0] && od < p.hi[0] && oh >= p.lo[1] && oh < p.hi[1];
-        p.lines.push_back({id, ih, corner, inside});
-      }
+  if (with_lines) {
+    const Dim line_count = g.batch * g.output[0] * g.output[1];
+    p.lines.reserve(line_count);
+    for (Dim line = 0; line < line_count; ++line) p.lines.push_back(conv_line(g, p.lo, p.hi, line));
+  }
   return p;
+}
+
+bool has_border_pixels(const ConvGeometry& g) {
+  for (int a = 0; a < 3; ++a) {
+    Dim lo = 0, hi = 0;
+    interior(g.output[a], g.input[a], g.kernel[a], g.strides[a], g.dilation[a], g.pad_before[a], lo,
+             hi);
+    if (lo > 0 || hi < g.output[a]) return true;
+  }
+  return false;
 }
 
 }  // namespace stride::kernels::detail

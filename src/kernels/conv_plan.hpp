@@ -47,7 +47,14 @@ struct ConvPlan {
   }
 };
 
-ConvPlan make_conv_plan(const ConvGeometry& g);
+// `lines` left empty without with_lines (for a walk that needs none).
+ConvPlan make_conv_plan(const ConvGeometry& g, bool with_lines = true);
+
+// Output line `line`'s entry in ConvPlan::lines, from the plan's lo and hi.
+ConvLine conv_line(const ConvGeometry& g, const Spatial& lo, const Spatial& hi, Dim line);
+
+// Whether some output pixel's window reaches into the padding.
+bool has_border_pixels(const ConvGeometry& g);
 
 // The width of the next block of filters, `filters` of them left, in the
 // direct kernels' register tiles of up to `vectors` vectors of `lanes`

@@ -376,7 +376,10 @@ TEST(ConvKernel, DirectAgreesOnLargePaddedImages) {
 
 // First layers: fewer than 8 channels take the kernel rows in one loop on
 // tiles whose 6 pixels lie on one line with every window inside; lines of 26
-// and 30 pixels leave part tiles and border tiles beside them.
+// and 30 pixels leave part tiles and border tiles beside them. One channel
+// at width stride 1 into 16 or 32 filters walks lines in tiles of up to 13
+// pixels (with AVX-512): 26 = 2 x 13, 7 in one tile of 7, 38 in 13 + 13 + a
+// last 13 shifted back over the second, border pixels beside them.
 TEST(ConvKernel, DirectAgreesOnFirstLayerShapes) {
   if (!direct_available()) GTEST_SKIP() << "no AVX2+FMA on this CPU";
   struct Shape {
@@ -386,7 +389,8 @@ TEST(ConvKernel, DirectAgreesOnFirstLayerShapes) {
       {28, 26, 3, 1, 0, 1, 32},  // MNIST's first layer, valid
       {30, 30, 3, 1, 1, 3, 69},  // RGB 3x3 same: 64 filters and a masked rest
       {31, 16, 5, 2, 2, 3, 20},  // 5x5 stride 2 same (pad 2 before, 2 after)
-      {29, 29, 5, 1, 2, 1, 16},
+      {29, 29, 5, 1, 2, 1, 16}, {9, 7, 3, 1, 0, 1, 32},
+      {40, 40, 3, 1, 1, 1, 16}, {40, 20, 3, 2, 1, 1, 32},  // stride 2: not the line walk
   };
   test::Rng rng(12);
   for (const Shape& s : shapes) {
@@ -398,6 +402,15 @@ TEST(ConvKernel, DirectAgreesOnFirstLayerShapes) {
     g.out_channels = s.filters;
     expect_direct_agrees(g, rng, test::describe(g));
   }
+  // 3D, one channel: lines over depth and height, padding on every axis.
+  ConvGeometry g;
+  g.batch = 2;
+  g.input = {5, 9, 20};
+  g.output = {5, 9, 20};
+  g.kernel = {3, 3, 3};
+  g.pad_before = {1, 1, 1};
+  g.out_channels = 32;
+  expect_direct_agrees(g, rng, test::describe(g));
 }
 
 #ifdef STRIDE_X86_KERNELS
@@ -412,6 +425,7 @@ TEST(ConvKernel, DirectAvx512GivesTheSameBitsAsAvx2) {
     if (trial % 3 == 0) g = conv2d(28, 28, 26, 26, 3, 3);
     g.in_channels = trial % 4 == 3 ? rng.in(30, 70) : rng.in(1, 12);
     g.out_channels = rng.in(1, 70);  // 64 + a masked rest, 32, 16, tails
+    if (trial % 6 == 1) g.in_channels = 1, g.out_channels = trial % 12 == 1 ? 32 : 16;  // lines
     const DirectCase c = direct_case(g, rng);
     const float* bias = c.with_bias ? c.bias.data() : nullptr;
     const float nan = std::numeric_limits<float>::quiet_NaN();
