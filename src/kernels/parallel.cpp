@@ -41,6 +41,41 @@ int default_threads() {
   return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 }
 
+// The pieces of one parallel_for, cut into one contiguous share per thread.
+// A thread claims its own share's pieces in order, then helps with the
+// others' (claiming from their counters): each thread's outputs lie together
+// and it tends to get the same share from one call to the next, so a layer
+// finds its input in the cache of the core that wrote it, while a slowed
+// core still does less. Handed out round the team from one counter instead,
+// the MNIST convnet trained 1.18x and inferred 1.19x slower on 2 threads,
+// and a kernel that only stored its 11 MB output took 1.6x as long.
+class Shares {
+ public:
+  Shares(Dim pieces, int team) : shares_(static_cast<std::size_t>(team)) {
+    for (int t = 0; t < team; ++t) {
+      shares_[t].next.store(pieces * t / team);
+      shares_[t].end = pieces * (t + 1) / team;
+    }
+  }
+  // run_piece(piece) for every piece this thread claims.
+  template <class RunPiece>
+  void claim(int own, const RunPiece& run_piece) {
+    const int team = static_cast<int>(shares_.size());
+    for (int k = 0; k < team; ++k) {
+      Share& share = shares_[(own + k) % team];
+      for (Dim piece = share.next.fetch_add(1); piece < share.end; piece = share.next.fetch_add(1))
+        run_piece(piece);
+    }
+  }
+
+ private:
+  struct alignas(64) Share {  // a cache line each: the counters are contended
+    std::atomic<Dim> next{0};
+    Dim end = 0;
+  };
+  std::vector<Share> shares_;
+};
+
 // One parallel_for at a time: the job is published under the mutex, workers
 // and caller claim pieces from `next`, the last one out wakes the caller.
 class Pool {
@@ -74,16 +109,14 @@ class Pool {
   // Every member of the team claims pieces; the job lives on this stack, so
   // callers on different threads never share one.
   void run_openmp(Dim pieces, Dim count, Dim grain, const std::function<void(Dim, Dim)>& body) {
-    std::atomic<Dim> next{0};
     std::mutex error_mutex;
     std::exception_ptr error;
     const int team = static_cast<int>(std::min<Dim>(threads_, pieces));
+    Shares shares(pieces, team);
 #pragma omp parallel num_threads(team)
     {
       inside_ = true;
-      for (;;) {
-        const Dim piece = next.fetch_add(1);
-        if (piece >= pieces) break;
+      shares.claim(omp_get_thread_num(), [&](Dim piece) {
         const Dim begin = piece * grain;
         try {
           body(begin, std::min(count, begin + grain));
@@ -92,23 +125,24 @@ class Pool {
           std::lock_guard lock(error_mutex);
           if (!error) error = std::current_exception();
         }
-      }
+      });
       inside_ = false;
     }
     if (error) std::rethrow_exception(error);
   }
+
 #endif
 
   void run_pool(Dim pieces, Dim count, Dim grain, const std::function<void(Dim, Dim)>& body) {
     std::unique_lock lock(mutex_);
     start_workers();
-    job_ = {&body, pieces, count, grain};
-    next_.store(0);
+    Shares shares(pieces, threads_);
+    job_ = {&body, &shares, count, grain};
     unfinished_.store(pieces);
     ++generation_;
     lock.unlock();
     wake_.notify_all();
-    work();
+    work(0);
     lock.lock();
     // Every piece done and every worker out of work(): the job may change.
     done_.wait(lock, [&] { return unfinished_.load() == 0 && active_ == 0; });
@@ -118,17 +152,17 @@ class Pool {
 
   struct Job {
     const std::function<void(Dim, Dim)>* body = nullptr;
-    Dim pieces = 0, count = 0, grain = 1;
+    Shares* shares = nullptr;
+    Dim count = 0, grain = 1;
   };
 
   Pool() : threads_(default_threads()) {}
 
-  // Claims pieces of the current job until none is left.
-  void work() {
+  // Claims pieces of the current job until none is left; `own` is the
+  // thread's share (the caller's is 0).
+  void work(int own) {
     inside_ = true;
-    for (;;) {
-      const Dim piece = next_.fetch_add(1);
-      if (piece >= job_.pieces) break;
+    job_.shares->claim(own, [&](Dim piece) {
       const Dim begin = piece * job_.grain;
       try {
         (*job_.body)(begin, std::min(job_.count, begin + job_.grain));
@@ -138,11 +172,11 @@ class Pool {
         if (!error_) error_ = std::current_exception();
       }
       unfinished_.fetch_sub(1);
-    }
+    });
     inside_ = false;
   }
 
-  void worker_loop() {
+  void worker_loop(int own) {
     std::uint64_t seen = 0;
     std::unique_lock lock(mutex_);
     for (;;) {
@@ -151,7 +185,7 @@ class Pool {
       seen = generation_;
       ++active_;
       lock.unlock();
-      work();
+      work(own);
       lock.lock();
       --active_;
       done_.notify_one();
@@ -161,7 +195,7 @@ class Pool {
   // Called with mutex_ held.
   void start_workers() {
     if (!workers_.empty() || threads_ == 1) return;
-    for (int i = 1; i < threads_; ++i) workers_.emplace_back([this] { worker_loop(); });
+    for (int i = 1; i < threads_; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
   }
 
   void stop_workers() {
@@ -184,7 +218,7 @@ class Pool {
   std::condition_variable wake_, done_;
   std::vector<std::thread> workers_;
   Job job_;
-  std::atomic<Dim> next_{0}, unfinished_{0};
+  std::atomic<Dim> unfinished_{0};
   std::uint64_t generation_ = 0;
   int active_ = 0;  // workers inside work()
   std::mutex error_mutex_;

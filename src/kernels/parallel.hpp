@@ -1,6 +1,7 @@
 // parallel_for: the one way kernels use threads. A persistent pool; the
-// calling thread works too; pieces are claimed dynamically (an atomic
-// counter), so a core slowed by a co-tenant simply takes fewer pieces.
+// calling thread works too; each thread starts on its own contiguous share of
+// the pieces and then claims what is left of the others' (atomic counters),
+// so a core slowed by a co-tenant simply takes fewer pieces.
 #pragma once
 
 #include <functional>
