@@ -120,11 +120,11 @@ Dim scratch_rows(Dim row_length, Dim pixels) {
 }
 
 Dim band_rows(Dim row_length, Dim pixels, Dim batch) {
-  constexpr Dim kMinBand = 64;  // thinner gemms lose more than a thread gains
+  constexpr Dim kMinBand = 64;    // thinner gemms lose more than a thread gains
+  constexpr Dim kBandTasks = 16;  // enough pieces for this many threads
   const Dim band = scratch_rows(row_length, pixels);
-  const Dim threads = num_threads();
-  if (batch >= threads || pixels <= kMinBand) return band;
-  const Dim bands = (2 * threads + batch - 1) / std::max<Dim>(batch, 1);
+  if (batch >= kBandTasks || pixels <= kMinBand) return band;
+  const Dim bands = (kBandTasks + batch - 1) / std::max<Dim>(batch, 1);
   return std::min(band, std::max((pixels + bands - 1) / bands, kMinBand));
 }
 

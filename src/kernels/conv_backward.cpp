@@ -92,8 +92,9 @@ void backward_input_im2col(const ConvGeometry& g, const float* output_grad, cons
   std::fill(input_grad, input_grad + g.batch * in_size, 0.0f);
   if (pixels == 0) return;
   // Bands of one image add into overlapping input pixels: one task per
-  // image, its bands in order (the gemm inside shares out a lone image).
-  const Dim band = detail::band_rows(row_length, pixels, g.batch);
+  // image, its bands in order (the gemm inside shares out a lone image), so
+  // bands only bound the scratch.
+  const Dim band = detail::scratch_rows(row_length, pixels);
   parallel_for(g.batch, 1, [&](Dim first_image, Dim last_image) {
     thread_local std::vector<float> cols;
     if (Dim(cols.size()) < band * row_length) cols.resize(band * row_length);

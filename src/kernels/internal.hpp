@@ -81,10 +81,10 @@ void im2col(const ConvGeometry& g, const float* in_b, Dim group, Dim first, Dim 
 // Output pixels lowered by im2col at a time so that the scratch stays under
 // 4 MiB, the bands of an image about equal. Independent of the thread count.
 Dim scratch_rows(Dim row_length, Dim pixels);
-// The same, cut further when a batch has fewer images than threads, so that
-// all of them get work. Only for products where a pixel's result does not
-// depend on its band (forward rows, input gradients), as this depends on the
-// thread count.
+// The same, cut further when a batch has few images, so that up to 16
+// threads all get work. A fixed count, not the thread count: a band's rows
+// can round differently from the same rows in another band (gemm takes at
+// most 4 rows by another loop), and results must not depend on the threads.
 Dim band_rows(Dim row_length, Dim pixels, Dim batch);
 
 // Whether conv_forward and conv_backward_kernel may pick the direct AVX2

@@ -11,7 +11,9 @@
 
 #include "kernels/conv.hpp"
 #include "kernels/gemm.hpp"
+#include "kernels/internal.hpp"
 #include "kernels/kernel_test_util.hpp"
+#include "kernels/onednn.hpp"
 #include "stride/parallel.hpp"
 
 namespace stride::kernels {
@@ -123,7 +125,7 @@ ConvGeometry conv3x3(Dim batch, Dim size, Dim cin, Dim cout) {
   return g;
 }
 
-TEST(Parallel, ConvolutionAndGradientsAreBitIdenticalAcrossThreadCounts) {
+void expect_convolutions_same_for_every_thread_count() {
   test::Rng rng(6);
   for (Dim batch : {Dim{1}, Dim{5}, Dim{11}}) {
     const ConvGeometry g = conv3x3(batch, 20, 6, 9);
@@ -147,6 +149,22 @@ TEST(Parallel, ConvolutionAndGradientsAreBitIdenticalAcrossThreadCounts) {
       return dw;
     });
   }
+}
+
+// With oneDNN off too (STRIDE_ONEDNN=0, or a build without it), and with
+// stride's direct kernels off as well: the im2col paths, whose bands once
+// depended on the thread count (a lone image's last band of 4 rows, which
+// gemm sums by another loop, gave other bits on 3 threads).
+TEST(Parallel, ConvolutionAndGradientsAreBitIdenticalAcrossThreadCounts) {
+  const bool onednn_was_on = onednn::enabled(), direct_was_on = detail::direct_kernels();
+  for (int paths = 0; paths < 3; ++paths) {
+    onednn::set_enabled(paths == 0);
+    detail::set_direct_kernels(paths < 2);
+    SCOPED_TRACE(paths == 0 ? "default paths" : paths == 1 ? "oneDNN off" : "im2col");
+    expect_convolutions_same_for_every_thread_count();
+  }
+  onednn::set_enabled(onednn_was_on);
+  detail::set_direct_kernels(direct_was_on);
 }
 
 }  // namespace
