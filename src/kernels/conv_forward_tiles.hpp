@@ -133,6 +133,19 @@ STRIDE_SIMD_TARGET void run_tile(const ConvPlan& p, const TilePixels& t, const S
 #pragma GCC unroll 8
   for (int i = 0; i < kTilePixels; ++i) corner[i] = kClean ? input + t.corner[i] : nullptr;
 
+  // One kernel row into the tile: acc[i] += (the float at x_at(i)) * the row.
+  const auto add_row = [&](const float* k_row, const auto& x_at) __attribute__((always_inline))
+  STRIDE_SIMD_TARGET {
+    V w[NV];
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; ++v) w[v] = load(k_row + v * kLanes);
+#pragma GCC unroll 8
+    for (int i = 0; i < kTilePixels; ++i) {
+      const V xi = S::broadcast(x_at(i));
+#pragma GCC unroll 8
+      for (int v = 0; v < NV; ++v) acc[i][v] = S::fmadd(xi, w[v], acc[i][v]);
+    }
+  };
   const Dim k_stride = step.kernel_stride;
   const float* k = step.kernel + step.tap0 * c_count * k_stride;
   if constexpr (kClean && kFlatRows) {
@@ -143,15 +156,7 @@ STRIDE_SIMD_TARGET void run_tile(const ConvPlan& p, const TilePixels& t, const S
     const ConvRow* const end = p.rows.data() + step.tap1 * c_count;
     for (; row != end; ++row, k += k_stride) {
       const Dim offset = row->offset;
-      V w[NV];
-#pragma GCC unroll 8
-      for (int v = 0; v < NV; ++v) w[v] = load(k + v * kLanes);
-#pragma GCC unroll 8
-      for (int i = 0; i < kTilePixels; ++i) {
-        const V xi = S::broadcast(corner[i] + offset);
-#pragma GCC unroll 8
-        for (int v = 0; v < NV; ++v) acc[i][v] = S::fmadd(xi, w[v], acc[i][v]);
-      }
+      add_row(k, [&](int i) { return corner[i] + offset; });
     }
   } else {
     for (Dim tap = step.tap0; tap < step.tap1; ++tap) {
@@ -166,17 +171,7 @@ STRIDE_SIMD_TARGET void run_tile(const ConvPlan& p, const TilePixels& t, const S
           x[i] = real ? input + (t.corner[i] + offset) : zeros;
         }
       }
-      for (Dim c = 0; c < c_count; ++c, k += k_stride) {
-        V w[NV];
-#pragma GCC unroll 8
-        for (int v = 0; v < NV; ++v) w[v] = load(k + v * kLanes);
-#pragma GCC unroll 8
-        for (int i = 0; i < kTilePixels; ++i) {
-          const V xi = S::broadcast(x[i] + c);
-#pragma GCC unroll 8
-          for (int v = 0; v < NV; ++v) acc[i][v] = S::fmadd(xi, w[v], acc[i][v]);
-        }
-      }
+      for (Dim c = 0; c < c_count; ++c, k += k_stride) add_row(k, [&](int i) { return x[i] + c; });
     }
   }
 
