@@ -77,7 +77,7 @@ class Shares {
 };
 
 // One parallel_for at a time: the job is published under the mutex, workers
-// and caller claim pieces from `next`, the last one out wakes the caller.
+// and caller claim pieces from its Shares, the last one out wakes the caller.
 class Pool {
  public:
   static Pool& instance() {
@@ -130,7 +130,6 @@ class Pool {
     }
     if (error) std::rethrow_exception(error);
   }
-
 #endif
 
   void run_pool(Dim pieces, Dim count, Dim grain, const std::function<void(Dim, Dim)>& body) {
