@@ -268,7 +268,7 @@ def print_header(data):
                          f"{len(r['samples_gflops'])} samples)" for r in result["runs"])
         print(f"# peak fp32 FMA, {result['isa']}, {result['accumulators']} accumulators: {runs}")
     store = data["peak"].get("store")
-    if store:
+    if store and store["runs"]:
         mb = store["bytes"] / 1e6
         runs = ", ".join(f"{r['threads']} thread{'s' if r['threads'] > 1 else ''} "
                          f"{r['median_gbps']:.1f} GB/s (best {r['best_gbps']:.1f}, so "

@@ -157,11 +157,13 @@ __attribute__((target("avx2"))) void fill_avx2(float* to, std::size_t floats, lo
 std::vector<StoreSamples> measure_store_bandwidth(std::size_t bytes, int samples,
                                                   double sample_seconds) {
   __builtin_cpu_init();
+  if (!__builtin_cpu_supports("avx2")) return {};  // as the FMA probe: nothing to measure with
   const auto fill = __builtin_cpu_supports("avx512f") ? fill_avx512 : fill_avx2;
   const std::size_t floats = bytes / sizeof(float) / 64 * 64;  // whole lines for 2 threads
   std::unique_ptr<float, decltype(&std::free)> buffer(
       static_cast<float*>(std::aligned_alloc(64, floats * sizeof(float))), &std::free);
   float* const data = buffer.get();
+  if (!data || floats == 0) return {};
   const auto write = [&](const std::vector<int>& cpus, long times) {
     const std::size_t share = floats / cpus.size();
     return run_pinned([&](std::size_t i) { fill(data + i * share, share, times); }, cpus);
