@@ -17,24 +17,18 @@
 #endif
 
 #include <algorithm>
-#include <cstdint>
 #include <utility>
 #include <vector>
 
 #include "kernels/conv_forward_tiles.hpp"
 #include "kernels/parallel.hpp"
 #include "stride/parallel.hpp"
+#include "stride/tensor.hpp"
 
 namespace stride::kernels::detail::direct_forward {
 namespace {
 
 constexpr Dim kItemTiles = 8;  // tiles per work item: they share each step's kernel rows
-
-// The first 64-byte boundary in a buffer of 16 floats more than it needs.
-inline float* aligned_floats(float* from) {
-  const auto address = reinterpret_cast<std::uintptr_t>(from);
-  return from + (64 - address % 64) % 64 / sizeof(float);
-}
 
 // Single-channel input at width stride 1 (first layers such as MNIST's),
 // one block of 1 or 2 AVX-512 vectors of filters: the windows of a line's
@@ -132,7 +126,8 @@ void conv_forward_lines(const ConvPlan& plan, const Step& step, const float* inp
       std::max<Dim>({1, Dim(5e5 / std::max(line_flops, 1.0)), line_count / (8 * num_threads())});
   parallel_for(line_count, grain, [&](Dim first_line, Dim last_line) {
     for (Dim line = first_line; line < last_line; ++line) {
-      const ConvLine l = conv_line(g, plan.lo, plan.hi, line);
+      const Dim oh = line % g.output[1], od = line / g.output[1] % g.output[0];
+      const ConvLine l = conv_line(g, plan.lo, plan.hi, line / (g.output[1] * g.output[0]), od, oh);
       const Dim first = line * out_w;
       if (!l.inside || tiles == 0) {
         border(first, first + out_w);
@@ -187,15 +182,14 @@ bool conv_forward(const ConvGeometry& g, const float* input, const float* kernel
   // not repay the copy.
   const bool pack =
       filter_block_width(f_count, S::kLanes, kTileVectors<S>) < f_count && pixel_count >= 256;
-  std::vector<float> packed(pack ? row_count * f_count + 16 : 0);
-  float* const packed_base = pack ? aligned_floats(packed.data()) : nullptr;
+  Tensor packed = pack ? Tensor::uninitialized({row_count * f_count}) : Tensor();  // 64-aligned
   std::vector<Step> steps;
   for (Dim f0 = 0, width = 0; f0 < f_count; f0 += width) {
     width = filter_block_width(f_count - f0, S::kLanes, kTileVectors<S>);
     const float* block = kernel + f0;
     Dim stride = f_count;
     if (pack) {
-      float* to = packed_base + f0 * row_count;
+      float* to = packed.data() + f0 * row_count;
       for (Dim r = 0; r < row_count; ++r)
         std::copy_n(kernel + r * f_count + f0, width, to + r * width);
       block = to, stride = width;

@@ -15,9 +15,8 @@ void interior(Dim out, Dim in, Dim kernel, Dim stride, Dim dilation, Dim pad, Di
 
 }  // namespace
 
-ConvLine conv_line(const ConvGeometry& g, const Spatial& lo, const Spatial& hi, Dim line) {
-  const Dim oh = line % g.output[1], od = line / g.output[1] % g.output[0];
-  const Dim b = line / (g.output[1] * g.output[0]);
+ConvLine conv_line(const ConvGeometry& g, const Spatial& lo, const Spatial& hi, Dim b, Dim od,
+                   Dim oh) {
   const Dim id = od * g.strides[0] - g.pad_before[0];
   const Dim ih = oh * g.strides[1] - g.pad_before[1];
   const Dim corner = ((b * g.input[0] + id) * g.input[1] + ih) * g.input[2] * g.in_channels -
@@ -42,9 +41,11 @@ ConvPlan make_conv_plan(const ConvGeometry& g, bool with_lines) {
     interior(g.output[a], g.input[a], g.kernel[a], g.strides[a], g.dilation[a], g.pad_before[a],
              p.lo[a], p.hi[a]);
   if (with_lines) {
-    const Dim line_count = g.batch * g.output[0] * g.output[1];
-    p.lines.reserve(line_count);
-    for (Dim line = 0; line < line_count; ++line) p.lines.push_back(conv_line(g, p.lo, p.hi, line));
+    p.lines.reserve(g.batch * g.output[0] * g.output[1]);
+    for (Dim b = 0; b < g.batch; ++b)
+      for (Dim od = 0; od < g.output[0]; ++od)
+        for (Dim oh = 0; oh < g.output[1]; ++oh)
+          p.lines.push_back(conv_line(g, p.lo, p.hi, b, od, oh));
   }
   return p;
 }

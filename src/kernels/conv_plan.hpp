@@ -50,8 +50,10 @@ struct ConvPlan {
 // `lines` left empty without with_lines (for a walk that needs none).
 ConvPlan make_conv_plan(const ConvGeometry& g, bool with_lines = true);
 
-// Output line `line`'s entry in ConvPlan::lines, from the plan's lo and hi.
-ConvLine conv_line(const ConvGeometry& g, const Spatial& lo, const Spatial& hi, Dim line);
+// The entry in ConvPlan::lines of output line (image b, depth od, height oh),
+// from the plan's lo and hi.
+ConvLine conv_line(const ConvGeometry& g, const Spatial& lo, const Spatial& hi, Dim b, Dim od,
+                   Dim oh);
 
 // Whether some output pixel's window reaches into the padding.
 bool has_border_pixels(const ConvGeometry& g);
