@@ -31,7 +31,6 @@ STRIDE_TARGET_AVX512 inline __m512d widen(const float* p) {
 // flight, where one sum per channel waited on the adder's latency every row),
 // added in a fixed order at the end. The order is fixed by the data, so the
 // sums are the same for every thread count.
-
 STRIDE_TARGET_AVX512 void add_rows_avx512(const float* rows, Dim count, Dim channels,
                                           double* sums) {
   for (Dim c0 = 0; c0 < channels; c0 += 16) {

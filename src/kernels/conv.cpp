@@ -210,10 +210,8 @@ constexpr Dim kDirectMinChannels = 8;
 // filters, strided or wider windows stayed 1-10% behind, and with AVX2 every
 // case but the tiny one was 10-45% behind.
 bool direct_first_for_few_channels(const ConvGeometry& g) {
+  if (conv_flops(g) < 1e6) return true;
   const Dim rows = volume(g.kernel) * g.in_channels;
-  const double flops =
-      2.0 * double(g.batch) * double(volume(g.output)) * double(g.out_channels) * double(rows);
-  if (flops < 1e6) return true;
   if (!detail::avx512_kernels()) return false;
   const bool unstrided = g.strides[0] == 1 && g.strides[1] == 1 && g.strides[2] == 1;
   return g.in_channels == 1 || (rows <= 27 && unstrided && g.out_channels >= 64);

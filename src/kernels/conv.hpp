@@ -21,6 +21,14 @@ struct ConvGeometry {
   Dim groups = 1;  // in_channels and out_channels are multiples of it
 };
 
+// The multiply-adds of a forward pass over g, 2 FLOPs each (bias not
+// counted): what decides whether a layer is small work.
+inline double conv_flops(const ConvGeometry& g) {
+  const auto volume = [](const Spatial& s) { return double(s[0]) * double(s[1]) * double(s[2]); };
+  return 2.0 * double(g.batch) * volume(g.output) * double(g.out_channels) * volume(g.kernel) *
+         double(g.in_channels / g.groups);
+}
+
 // Cross-correlation with zero padding:
 //   out[b, o, f] = bias[f] + sum_{k, c} in[b, o*s + k*d - pad_before, g*Cg + c] * K[k, c, f]
 // input (batch, D, H, W, in_channels), kernel (kd, kh, kw, in_channels/groups,

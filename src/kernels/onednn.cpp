@@ -187,10 +187,7 @@ dnnl::convolution_backward_weights::primitive_desc backward_weights_pd(const Des
 constexpr double kSmallWorkFlops = 1e6;
 
 int threads_for(const ConvGeometry& g) {
-  const double flops = 2.0 * double(g.batch) * double(g.output[0] * g.output[1] * g.output[2]) *
-                       double(g.out_channels) *
-                       double(g.kernel[0] * g.kernel[1] * g.kernel[2] * g.in_channels);
-  return flops < kSmallWorkFlops ? 1 : num_threads();
+  return conv_flops(g) < kSmallWorkFlops ? 1 : num_threads();
 }
 
 using Key = std::vector<Dim>;
