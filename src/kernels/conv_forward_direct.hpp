@@ -114,6 +114,7 @@ void conv_forward_lines(const ConvPlan& plan, const Step& step, const float* inp
           : line_tile_fn<S, 2>(pixels, std::make_integer_sequence<int, kLinePixels>());
   // Pixels [first, last) through run_tile (all of one line).
   const auto border = [&](Dim first, Dim last) {
+    if (first == last) return;
     PixelCursor at(plan, first);
     for (Dim p = first; p < last; p += kTilePixels) {
       TilePixels t;
@@ -125,9 +126,15 @@ void conv_forward_lines(const ConvPlan& plan, const Step& step, const float* inp
   const Dim grain =
       std::max<Dim>({1, Dim(5e5 / std::max(line_flops, 1.0)), line_count / (8 * num_threads())});
   parallel_for(line_count, grain, [&](Dim first_line, Dim last_line) {
+    // (b, od, oh) of the line, divided out once a share and then counted.
+    Dim oh = first_line % g.output[1], od = first_line / g.output[1] % g.output[0],
+        b = first_line / (g.output[1] * g.output[0]);
     for (Dim line = first_line; line < last_line; ++line) {
-      const Dim oh = line % g.output[1], od = line / g.output[1] % g.output[0];
-      const ConvLine l = conv_line(g, plan.lo, plan.hi, line / (g.output[1] * g.output[0]), od, oh);
+      const ConvLine l = conv_line(g, plan.lo, plan.hi, b, od, oh);
+      if (++oh == g.output[1]) {
+        oh = 0;
+        if (++od == g.output[0]) od = 0, ++b;
+      }
       const Dim first = line * out_w;
       if (!l.inside || tiles == 0) {
         border(first, first + out_w);
