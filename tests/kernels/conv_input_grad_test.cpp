@@ -1,0 +1,137 @@
+// detail::conv_input_grad_few_channels (conv_input_grad_avx512.cpp): the
+// input gradient of first layers (1-4 channels, stride 1, 16-64 filters),
+// gathered per input pixel. Against the reference, which sums in double, on
+// random geometries with padding before and after, dilation and images
+// narrower than the kernel; the geometries it must leave to others; the
+// fast path reaching it; the same bits for every thread count.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "kernels/backward_test_util.hpp"
+#include "kernels/conv.hpp"
+#include "kernels/internal.hpp"
+#include "kernels/kernel_test_util.hpp"
+
+namespace stride::kernels {
+namespace {
+
+using test::nans;
+using test::volume;
+
+bool available() {
+  return detail::avx512_kernels();
+}
+
+std::vector<float> absolute(std::vector<float> values) {
+  for (float& v : values) v = std::fabs(v);
+  return values;
+}
+
+std::vector<float> reference_input_grad(const ConvGeometry& g, const std::vector<float>& dy,
+                                        const std::vector<float>& kernel) {
+  std::vector<float> dx = nans(g.batch * volume(g.input) * g.in_channels);
+  conv_backward_input(KernelPath::kReference, g, dy.data(), kernel.data(), dx.data());
+  return dx;
+}
+
+// A 2D geometry with stride 1: height and width each with a kernel, a
+// dilation and a padding before and after of up to the effective kernel
+// less one (valid, same, causal and lopsided alike).
+ConvGeometry first_layer(Dim batch, Dim h, Dim w, Dim c, Dim f, Dim kh, Dim kw, Dim dilation,
+                         Dim pad_top, Dim pad_bottom, Dim pad_left, Dim pad_right) {
+  ConvGeometry g;
+  g.batch = batch;
+  g.input = {1, h, w};
+  g.kernel = {1, kh, kw};
+  g.dilation = {1, dilation, dilation};
+  g.pad_before = {0, pad_top, pad_left};
+  g.output = {1, h + pad_top + pad_bottom - (kh - 1) * dilation,
+              w + pad_left + pad_right - (kw - 1) * dilation};
+  g.in_channels = c;
+  g.out_channels = f;
+  return g;
+}
+
+void expect_agrees(const ConvGeometry& g, test::Rng& rng, const std::string& where) {
+  const std::vector<float> dy = rng.floats(g.batch * volume(g.output) * g.out_channels);
+  const std::vector<float> kernel = rng.floats(volume(g.kernel) * g.in_channels * g.out_channels);
+  std::vector<float> dx = nans(g.batch * volume(g.input) * g.in_channels);
+  ASSERT_TRUE(detail::conv_input_grad_few_channels(g, dy.data(), kernel.data(), dx.data()))
+      << "declined, " << where;
+  const std::vector<float> ref = reference_input_grad(g, dy, kernel);
+  const std::vector<float> magnitude = reference_input_grad(g, absolute(dy), absolute(kernel));
+  EXPECT_TRUE(test::agree_to_rounding(dx, ref, magnitude)) << where;
+}
+
+TEST(ConvInputGrad, AgreesWithReferenceOnRandomFirstLayers) {
+  if (!available()) GTEST_SKIP() << "no AVX-512 on this CPU";
+  test::Rng rng(61);
+  for (int trial = 0; trial < 200; ++trial) {
+    const Dim kh = rng.in(1, 5), kw = rng.in(1, 5), dilation = rng.in(1, 2);
+    const Dim span_h = (kh - 1) * dilation, span_w = (kw - 1) * dilation;
+    const Dim h = rng.in(1, 12), w = rng.in(1, 20);
+    const Dim top = rng.in(0, span_h), bottom = rng.in(0, span_h);
+    const Dim left = rng.in(0, span_w), right = rng.in(0, span_w);
+    if (h + top + bottom <= span_h || w + left + right <= span_w) continue;  // no output
+    const ConvGeometry g = first_layer(rng.in(1, 3), h, w, rng.in(1, 4), 16 * rng.in(1, 4), kh, kw,
+                                       dilation, top, bottom, left, right);
+    expect_agrees(g, rng, "trial " + std::to_string(trial) + ": " + test::describe(g));
+  }
+}
+
+TEST(ConvInputGrad, AgreesOnFirstLayerShapes) {
+  if (!available()) GTEST_SKIP() << "no AVX-512 on this CPU";
+  test::Rng rng(62);
+  const ConvGeometry shapes[] = {
+      first_layer(4, 28, 28, 1, 32, 3, 3, 1, 0, 0, 0, 0),  // bench (a), 4 images
+      first_layer(2, 28, 28, 1, 32, 3, 3, 1, 1, 1, 1, 1),  // the same, padding 'same'
+      first_layer(2, 32, 32, 3, 64, 3, 3, 1, 1, 1, 1, 1),  // CIFAR-like
+      first_layer(1, 9, 70, 2, 48, 5, 5, 2, 4, 4, 4, 4),   // groups of 8 and 4, then a rest
+      first_layer(2, 6, 30, 4, 16, 3, 7, 1, 0, 2, 3, 0),   // lopsided padding
+  };
+  for (const ConvGeometry& g : shapes) expect_agrees(g, rng, test::describe(g));
+}
+
+TEST(ConvInputGrad, DeclinesOtherConvolutions) {
+  if (!available()) GTEST_SKIP() << "no AVX-512 on this CPU";
+  const ConvGeometry base = first_layer(1, 8, 8, 1, 32, 3, 3, 1, 0, 0, 0, 0);
+  std::vector<ConvGeometry> others(6, base);
+  others[0].strides = {1, 2, 2}, others[0].output = {1, 3, 3};  // strided
+  others[1].in_channels = 5;                                    // more channels
+  others[2].out_channels = 24;                                  // not whole vectors
+  others[3].out_channels = 80;                                  // more than 4 vectors
+  others[4].in_channels = 2, others[4].out_channels = 32, others[4].groups = 2;  // grouped
+  others[5].input = {3, 8, 8}, others[5].output = {3, 6, 6};                     // 3D
+  for (const ConvGeometry& g : others) {
+    const std::vector<float> dy(g.batch * volume(g.output) * g.out_channels, 1.0f);
+    const std::vector<float> kernel(volume(g.kernel) * g.in_channels * g.out_channels, 1.0f);
+    std::vector<float> dx = nans(g.batch * volume(g.input) * g.in_channels);
+    EXPECT_FALSE(detail::conv_input_grad_few_channels(g, dy.data(), kernel.data(), dx.data()))
+        << test::describe(g);
+    for (float v : dx) ASSERT_TRUE(std::isnan(v)) << "wrote while declining, " << test::describe(g);
+  }
+}
+
+TEST(ConvInputGrad, FastPathTakesItWithTheSameBitsForEveryThreadCount) {
+  if (!available()) GTEST_SKIP() << "no AVX-512 on this CPU";
+  const ConvGeometry g = first_layer(6, 28, 28, 1, 32, 3, 3, 1, 1, 1, 1, 1);
+  test::Rng rng(63);
+  const std::vector<float> dy = rng.floats(g.batch * volume(g.output) * g.out_channels);
+  const std::vector<float> kernel = rng.floats(volume(g.kernel) * g.in_channels * g.out_channels);
+  std::vector<float> direct = nans(g.batch * volume(g.input));
+  ASSERT_TRUE(detail::conv_input_grad_few_channels(g, dy.data(), kernel.data(), direct.data()));
+  const auto results = test::results_for_thread_counts([&] {
+    std::vector<float> dx = nans(g.batch * volume(g.input));
+    conv_backward_input(KernelPath::kFast, g, dy.data(), kernel.data(), dx.data());
+    return dx;
+  });
+  EXPECT_EQ(results[0], direct);
+  EXPECT_EQ(results[1], direct);
+  EXPECT_EQ(results[2], direct);
+}
+
+}  // namespace
+}  // namespace stride::kernels
