@@ -54,8 +54,10 @@ bool conv_winograd_kernel_grad(const ConvGeometry& g, const float* input, const 
 bool conv_input_grad_few_channels(const ConvGeometry& g, const float* output_grad,
                                   const float* kernel, float* input_grad) {
 #ifdef STRIDE_X86_KERNELS
-  return avx512_kernels() &&
-         conv_input_grad_few_channels_avx512(g, output_grad, kernel, input_grad);
+  if (avx512_kernels())
+    return conv_input_grad_few_channels_avx512(g, output_grad, kernel, input_grad);
+  return cpu_has_avx2_fma() &&
+         conv_input_grad_few_channels_avx2(g, output_grad, kernel, input_grad);
 #else
   (void)g, (void)output_grad, (void)kernel, (void)input_grad;
   return false;

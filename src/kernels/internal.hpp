@@ -140,12 +140,15 @@ bool conv_winograd_avx512(const ConvGeometry& g, const float* input, const float
 #endif
 
 // The input gradient of a first layer by a gather per input pixel
-// (conv_input_grad_avx512.cpp): ungrouped, 2D, stride 1, 1 to 4 input
-// channels, filters in multiples of 16, AVX-512. Returns false, writing
-// nothing, otherwise.
+// (conv_input_grad.hpp): ungrouped, 2D, stride 1, 1 to 4 input channels,
+// 16, 32, 48 or 64 filters; AVX-512 or AVX2+FMA, the same bits with both.
+// Returns false, writing nothing, otherwise.
 bool conv_input_grad_few_channels(const ConvGeometry& g, const float* output_grad,
                                   const float* kernel, float* input_grad);
 #ifdef STRIDE_X86_KERNELS
+bool conv_input_grad_few_channels_avx2(const ConvGeometry& g, const float* output_grad,
+                                       const float* kernel,
+                                       float* input_grad);  // only where cpu_has_avx2_fma()
 bool conv_input_grad_few_channels_avx512(const ConvGeometry& g, const float* output_grad,
                                          const float* kernel,
                                          float* input_grad);  // only where cpu_has_avx512()

@@ -1,9 +1,10 @@
-// detail::conv_input_grad_few_channels (conv_input_grad_avx512.cpp): the
-// input gradient of first layers (1-4 channels, stride 1, 16-64 filters),
+// detail::conv_input_grad_few_channels (conv_input_grad.hpp): the input
+// gradient of first layers (1-4 channels, stride 1, 16-64 filters),
 // gathered per input pixel. Against the reference, which sums in double, on
 // random geometries with padding before and after, dilation and images
 // narrower than the kernel; the geometries it must leave to others; the
-// fast path reaching it; the same bits for every thread count.
+// fast path reaching it; the same bits for every thread count and from the
+// AVX2 and AVX-512 builds.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -12,6 +13,7 @@
 
 #include "kernels/backward_test_util.hpp"
 #include "kernels/conv.hpp"
+#include "kernels/gemm_micro.hpp"
 #include "kernels/internal.hpp"
 #include "kernels/kernel_test_util.hpp"
 
@@ -22,7 +24,11 @@ using test::nans;
 using test::volume;
 
 bool available() {
-  return detail::avx512_kernels();
+#ifdef STRIDE_X86_KERNELS
+  return detail::cpu_has_avx2_fma();
+#else
+  return false;
+#endif
 }
 
 std::vector<float> absolute(std::vector<float> values) {
@@ -67,7 +73,7 @@ void expect_agrees(const ConvGeometry& g, test::Rng& rng, const std::string& whe
 }
 
 TEST(ConvInputGrad, AgreesWithReferenceOnRandomFirstLayers) {
-  if (!available()) GTEST_SKIP() << "no AVX-512 on this CPU";
+  if (!available()) GTEST_SKIP() << "no AVX2+FMA on this CPU";
   test::Rng rng(61);
   for (int trial = 0; trial < 200; ++trial) {
     const Dim kh = rng.in(1, 5), kw = rng.in(1, 5), dilation = rng.in(1, 2);
@@ -83,7 +89,7 @@ TEST(ConvInputGrad, AgreesWithReferenceOnRandomFirstLayers) {
 }
 
 TEST(ConvInputGrad, AgreesOnFirstLayerShapes) {
-  if (!available()) GTEST_SKIP() << "no AVX-512 on this CPU";
+  if (!available()) GTEST_SKIP() << "no AVX2+FMA on this CPU";
   test::Rng rng(62);
   const ConvGeometry shapes[] = {
       first_layer(4, 28, 28, 1, 32, 3, 3, 1, 0, 0, 0, 0),  // bench (a), 4 images
@@ -96,7 +102,7 @@ TEST(ConvInputGrad, AgreesOnFirstLayerShapes) {
 }
 
 TEST(ConvInputGrad, DeclinesOtherConvolutions) {
-  if (!available()) GTEST_SKIP() << "no AVX-512 on this CPU";
+  if (!available()) GTEST_SKIP() << "no AVX2+FMA on this CPU";
   const ConvGeometry base = first_layer(1, 8, 8, 1, 32, 3, 3, 1, 0, 0, 0, 0);
   std::vector<ConvGeometry> others(6, base);
   others[0].strides = {1, 2, 2}, others[0].output = {1, 3, 3};  // strided
@@ -116,7 +122,7 @@ TEST(ConvInputGrad, DeclinesOtherConvolutions) {
 }
 
 TEST(ConvInputGrad, FastPathTakesItWithTheSameBitsForEveryThreadCount) {
-  if (!available()) GTEST_SKIP() << "no AVX-512 on this CPU";
+  if (!available()) GTEST_SKIP() << "no AVX2+FMA on this CPU";
   const ConvGeometry g = first_layer(6, 28, 28, 1, 32, 3, 3, 1, 1, 1, 1, 1);
   test::Rng rng(63);
   const std::vector<float> dy = rng.floats(g.batch * volume(g.output) * g.out_channels);
@@ -132,6 +138,28 @@ TEST(ConvInputGrad, FastPathTakesItWithTheSameBitsForEveryThreadCount) {
   EXPECT_EQ(results[1], direct);
   EXPECT_EQ(results[2], direct);
 }
+
+#ifdef STRIDE_X86_KERNELS
+// Units of 16 filters, two AVX2 vectors or one AVX-512 vector, summed in the
+// same order: the same bits from both builds.
+TEST(ConvInputGrad, Avx512GivesTheSameBitsAsAvx2) {
+  if (!detail::cpu_has_avx512()) GTEST_SKIP() << "no AVX-512 on this CPU";
+  test::Rng rng(64);
+  for (int trial = 0; trial < 40; ++trial) {
+    const Dim k = rng.in(1, 5), pad = rng.in(0, k - 1);
+    const ConvGeometry g = first_layer(rng.in(1, 2), rng.in(k, 12), rng.in(k, 20), rng.in(1, 4),
+                                       16 * rng.in(1, 4), k, k, 1, pad, pad, pad, pad);
+    const std::vector<float> dy = rng.floats(g.batch * volume(g.output) * g.out_channels);
+    const std::vector<float> kernel = rng.floats(volume(g.kernel) * g.in_channels * g.out_channels);
+    std::vector<float> wide = nans(g.batch * volume(g.input) * g.in_channels), narrow = wide;
+    ASSERT_TRUE(
+        detail::conv_input_grad_few_channels_avx512(g, dy.data(), kernel.data(), wide.data()));
+    ASSERT_TRUE(
+        detail::conv_input_grad_few_channels_avx2(g, dy.data(), kernel.data(), narrow.data()));
+    EXPECT_EQ(wide, narrow) << "trial " << trial << ": " << test::describe(g);
+  }
+}
+#endif
 
 }  // namespace
 }  // namespace stride::kernels
