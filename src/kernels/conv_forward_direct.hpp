@@ -122,7 +122,7 @@ void conv_forward_lines(const ConvPlan& plan, const Step& step, const float* inp
       (t.clean ? step.clean_fn : step.border_fn)(plan, t, step, input, bias, relu, zeros, output);
     }
   };
-  const double line_flops = 2.0 * double(out_w * f_count) * double(plan.rows.size());
+  const double line_flops = conv_flops(g) / double(std::max<Dim>(line_count, 1));
   const Dim grain =
       std::max<Dim>({1, Dim(5e5 / std::max(line_flops, 1.0)), line_count / (8 * num_threads())});
   parallel_for(line_count, grain, [&](Dim first_line, Dim last_line) {

@@ -58,7 +58,7 @@ STRIDE_SIMD_TARGET inline float unit_sum(const typename S::V* u) {
 
 struct Plan {
   const ConvGeometry& g;
-  Dim taps, f_count;
+  Dim f_count;
   std::vector<Dim> tap_offset;  // floats from dY at o = i + pad back to tap t's output
   Dim lo_w, hi_w;               // the input columns all of whose kernel columns read inside
 };
@@ -167,7 +167,7 @@ void gather_rows(const Plan& plan, const float* output_grad, const float* kernel
                  float* input_grad) {
   const ConvGeometry& g = plan.g;
   const Dim rows = g.batch * g.input[1];
-  const double row_flops = 2.0 * double(g.input[2] * C * plan.taps * U * kUnit);
+  const double row_flops = conv_flops(g) / double(rows);  // pieces of ~0.5 MFLOP at least
   const Dim grain = std::max<Dim>(1, Dim(5e5 / std::max(row_flops, 1.0)));
   parallel_for(rows, grain, [&](Dim first, Dim last) {
     for (Dim row = first; row < last; ++row)
@@ -201,7 +201,7 @@ bool conv_input_grad(const ConvGeometry& g, const float* output_grad, const floa
   if (g.groups != 1 || g.in_channels < 1 || g.in_channels > 4 || g.out_channels % kUnit != 0 ||
       g.out_channels > 4 * kUnit || !unstrided || !two_d || g.batch * volume(g.output) == 0)
     return false;
-  Plan plan{g, g.kernel[1] * g.kernel[2], g.out_channels, {}, 0, 0};
+  Plan plan{g, g.out_channels, {}, 0, 0};
   for (Dim kh = 0; kh < g.kernel[1]; ++kh)
     for (Dim kw = 0; kw < g.kernel[2]; ++kw)
       plan.tap_offset.push_back((kh * g.dilation[1] * g.output[2] + kw * g.dilation[2]) *
