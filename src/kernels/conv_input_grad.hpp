@@ -1,14 +1,15 @@
-// The input gradient of a first layer (1 to 4 input channels, stride 1,
-// 16, 32, 48 or 64 filters), gathered per input pixel: a body over the
-// vector type S (simd.hpp; conv_input_grad_avx2.cpp and _avx512.cpp build
-// it):
-//   dX[b, i, c] = sum over taps t whose output o = i + pad - t*dilation lies
-//                 inside: sum over f of dY[b, o, f] * K[t, c, f]
+// The input gradient of a first layer (1 to 4 input channels, any stride
+// and dilation, 16, 32, 48 or 64 filters), gathered per input pixel: a body
+// over the vector type S (simd.hpp; conv_input_grad_avx2.cpp and _avx512.cpp
+// build it):
+//   dX[b, i, c] = sum over taps t whose output o = (i + pad - t*dilation) / stride
+//                 is whole and inside: sum over f of dY[b, o, f] * K[t, c, f]
 // The sum over taps and filters runs with the filters in the lanes; each
 // pixel's lanes are added up once at the end. oneDNN's backward-data kernel
 // and the im2col gemm (only taps x C = 9 columns) are both slow here: for
 // bench case (a) (128x28x28x1 -> 32, 3x3) 2.8 ms against 0.56 ms with
-// AVX-512; 2-4x for 2 to 4 channels (Zen 5, 2 threads).
+// AVX-512; 2-4x for 2 to 4 channels (Zen 5, 2 threads). With stride 2 the
+// pixels of one parity share their taps and go in groups like stride 1's.
 //
 // Each input pixel is summed whole, in one fixed order, by one thread: the
 // same bits for every thread count. The order is the same at both widths:
@@ -23,6 +24,7 @@
 #endif
 
 #include <algorithm>
+#include <numeric>
 #include <vector>
 
 #include "kernels/internal.hpp"
@@ -56,33 +58,63 @@ STRIDE_SIMD_TARGET inline float unit_sum(const typename S::V* u) {
   }
 }
 
+// The taps along one axis that reach input position i: kernel positions
+// k = first + j*step whose output o = (i + pad - k*dilation) / stride is a
+// whole number in [0, size), for j < count; tap j's output is
+// o_first - j*o_step.
+struct AxisTaps {
+  Dim first, step, count, o_first, o_step;
+};
+
+// What an axis needs to list its taps: the residue of i + pad modulo the
+// stride decides which kernel positions land on whole outputs.
+struct Axis {
+  Dim kernel, stride, dilation, pad, size;
+  Dim step;                  // stride / gcd(stride, dilation)
+  std::vector<Dim> k_first;  // for each residue r: the least k with k*dilation % stride == r, or -1
+
+  Axis(const ConvGeometry& g, int a)
+      : kernel(g.kernel[a]),
+        stride(g.strides[a]),
+        dilation(g.dilation[a]),
+        pad(g.pad_before[a]),
+        size(g.output[a]),
+        step(stride / std::gcd(stride, dilation)),
+        k_first(stride, -1) {
+    for (Dim k = step - 1; k >= 0; --k) k_first[k * dilation % stride] = k;
+  }
+
+  AxisTaps taps(Dim i) const {
+    const Dim at = i + pad;  // >= 0: pads are never negative here
+    const Dim k0 = k_first[at % stride];
+    const Dim o_step = step * dilation / stride;
+    if (k0 < 0) return {0, step, 0, 0, o_step};
+    // o <= size - 1 wants k*dilation >= at - (size-1)*stride; o >= 0 wants k*dilation <= at.
+    const Dim past = at - (size - 1) * stride;
+    const Dim k_lo = past > 0 ? (past + dilation - 1) / dilation : 0;
+    const Dim k_hi = std::min(kernel - 1, at / dilation);
+    const Dim first = k_lo > k0 ? k0 + (k_lo - k0 + step - 1) / step * step : k0;
+    if (first > k_hi) return {first, step, 0, 0, o_step};
+    return {first, step, (k_hi - first) / step + 1, (at - first * dilation) / stride, o_step};
+  }
+};
+
 struct Plan {
   const ConvGeometry& g;
   Dim f_count;
-  std::vector<Dim> tap_offset;  // floats from dY at o = i + pad back to tap t's output
-  Dim lo_w, hi_w;               // the input columns all of whose kernel columns read inside
+  Axis rows, cols;
+  Dim lo_w, hi_w;  // the input columns all of whose kernel columns' outputs lie inside
+  // Each input column's taps, listed once: the same for every row, and
+  // listing them per pixel group cost bench (a) 12% (divisions).
+  std::vector<AxisTaps> col_taps;
 };
 
-// The kernel rows (or columns) [lo, hi) whose output lies inside for input
-// row (or column) i along axis a: o = i + pad - k * dilation in [0, size).
-struct TapRange {
-  Dim lo, hi;
-};
-TapRange tap_range(const ConvGeometry& g, int a, Dim i) {
-  const Dim at = i + g.pad_before[a], d = g.dilation[a];
-  const Dim past = at - g.output[a] + 1;  // k >= past / d
-  const Dim lo = past > 0 ? (past + d - 1) / d : 0;
-  const Dim hi = std::min(g.kernel[a], at >= 0 ? at / d + 1 : 0);
-  return {lo, std::max(lo, hi)};
-}
-
-// P neighbouring pixels of one row, U units of 16 filters, the taps
-// rows x cols: `at` is pixel 0's dY[i + pad] as an index from dy_b (itself
-// maybe outside dY; the taps read inside), the next pixels' lie U * 16
-// floats on; dx points at pixel 0's C gradients.
+// P pixels of one row that share their taps (stride apart; their outputs 1
+// apart), U units of 16 filters: dy_b is the image's dY; dx points at pixel
+// 0's C gradients, the next pixels' dx_step floats on.
 template <class S, int C, int U, int P>
-STRIDE_SIMD_TARGET void gather_pixels(const Plan& plan, const float* dy_b, Dim at, TapRange rows,
-                                      TapRange cols, const float* kernel, float* dx) {
+STRIDE_SIMD_TARGET void gather_pixels(const Plan& plan, const float* dy_b, AxisTaps rows,
+                                      AxisTaps cols, const float* kernel, float* dx, Dim dx_step) {
   using V = typename S::V;
   constexpr int kFilters = U * kUnit, kW = kUnit / S::kLanes;  // vectors per unit
   // Even units into acc[.][.][0], odd into [1]: two chains of FMAs in
@@ -94,11 +126,20 @@ STRIDE_SIMD_TARGET void gather_pixels(const Plan& plan, const float* dy_b, Dim a
     for (int c = 0; c < C; ++c)
 #pragma GCC unroll 2
       for (int w = 0; w < kW; ++w) acc[i][c][0][w] = acc[i][c][1][w] = S::zero();
-  const Dim kw_count = plan.g.kernel[2];
-  for (Dim kh = rows.lo; kh < rows.hi; ++kh)
-    for (Dim t = kh * kw_count + cols.lo; t < kh * kw_count + cols.hi; ++t) {
-      const float* dy_t = dy_b + (at - plan.tap_offset[t]);
-      const float* k_t = kernel + t * C * kFilters;
+  // Where the first tap's dY and kernel rows are, and the steps from one tap
+  // to the next along a row of taps and from row to row (indices, not
+  // pointers: the last step may lead outside).
+  const Dim kw_count = plan.g.kernel[2], out_w = plan.g.output[2];
+  const Dim dy_col_step = cols.o_step * kFilters, k_col_step = cols.step * C * kFilters;
+  const Dim dy_row_step = rows.o_step * out_w * kFilters;
+  const Dim k_row_step = rows.step * kw_count * C * kFilters;
+  Dim dy_row = (rows.o_first * out_w + cols.o_first) * kFilters;
+  Dim k_row = (rows.first * kw_count + cols.first) * C * kFilters;
+  for (Dim jh = 0; jh < rows.count; ++jh, dy_row -= dy_row_step, k_row += k_row_step) {
+    Dim dy_at = dy_row, k_at = k_row;
+    for (Dim jw = 0; jw < cols.count; ++jw, dy_at -= dy_col_step, k_at += k_col_step) {
+      const float* dy_t = dy_b + dy_at;
+      const float* k_t = kernel + k_at;
 #pragma GCC unroll 4
       for (int u = 0; u < U; ++u)
 #pragma GCC unroll 2
@@ -119,6 +160,7 @@ STRIDE_SIMD_TARGET void gather_pixels(const Plan& plan, const float* dy_b, Dim a
           }
         }
     }
+  }
 #pragma GCC unroll 8
   for (int i = 0; i < P; ++i)
 #pragma GCC unroll 4
@@ -126,7 +168,7 @@ STRIDE_SIMD_TARGET void gather_pixels(const Plan& plan, const float* dy_b, Dim a
       V unit[kW];
 #pragma GCC unroll 2
       for (int w = 0; w < kW; ++w) unit[w] = S::add(acc[i][c][0][w], acc[i][c][1][w]);
-      dx[i * C + c] = unit_sum<S>(unit);
+      dx[i * dx_step + c] = unit_sum<S>(unit);
     }
 }
 
@@ -138,28 +180,27 @@ template <class S, int C>
 constexpr int kGroup = S::kLanes == 16 ? (C == 1 ? 8 : 4) : (C == 1 ? 3 : 1);
 
 // One input row (image b, row ih): the columns whose every kernel column
-// reads inside in groups, the few others one by one with their own taps.
+// lands inside in groups of kP that share their taps (one group per residue
+// modulo the stride), the few others one by one with their own taps.
 template <class S, int C, int U>
 STRIDE_SIMD_TARGET void input_row(const Plan& plan, const float* output_grad, const float* kernel,
                                   Dim b, Dim ih, float* input_grad) {
   constexpr int kFilters = U * kUnit, kP = kGroup<S, C>;
   const ConvGeometry& g = plan.g;
-  const Dim width = g.input[2];
+  const Dim width = g.input[2], s = plan.cols.stride;
   const float* dy_b = output_grad + b * g.output[1] * g.output[2] * kFilters;
   float* dx = input_grad + (b * g.input[1] + ih) * width * C;
-  const TapRange rows = tap_range(g, 1, ih);
-  // dY[i + pad] of column iw, as an index from dy_b.
-  const auto at = [&](Dim iw) {
-    return ((ih + g.pad_before[1]) * g.output[2] + iw + g.pad_before[2]) * kFilters;
+  const AxisTaps rows = plan.rows.taps(ih);
+  const auto one = [&](Dim iw) {
+    gather_pixels<S, C, U, 1>(plan, dy_b, rows, plan.col_taps[iw], kernel, dx + iw * C, C);
   };
-  const TapRange all_cols{0, g.kernel[2]};
-  for (Dim iw = 0; iw < plan.lo_w; ++iw)
-    gather_pixels<S, C, U, 1>(plan, dy_b, at(iw), rows, tap_range(g, 2, iw), kernel, dx + iw * C);
+  for (Dim iw = 0; iw < plan.lo_w; ++iw) one(iw);
   Dim iw = plan.lo_w;
-  for (; iw + kP <= plan.hi_w; iw += kP)
-    gather_pixels<S, C, U, kP>(plan, dy_b, at(iw), rows, all_cols, kernel, dx + iw * C);
-  for (; iw < width; ++iw)
-    gather_pixels<S, C, U, 1>(plan, dy_b, at(iw), rows, tap_range(g, 2, iw), kernel, dx + iw * C);
+  for (; iw + kP * s <= plan.hi_w; iw += kP * s)
+    for (Dim r = 0; r < s; ++r)
+      gather_pixels<S, C, U, kP>(plan, dy_b, rows, plan.col_taps[iw + r], kernel, dx + (iw + r) * C,
+                                 s * C);
+  for (; iw < width; ++iw) one(iw);
 }
 
 template <class S, int C, int U>
@@ -196,20 +237,18 @@ void gather_for_filters(const Plan& plan, const float* output_grad, const float*
 template <class S>
 bool conv_input_grad(const ConvGeometry& g, const float* output_grad, const float* kernel,
                      float* input_grad) {
-  const bool unstrided = g.strides[0] == 1 && g.strides[1] == 1 && g.strides[2] == 1;
   const bool two_d = g.input[0] == 1 && g.kernel[0] == 1 && g.pad_before[0] == 0;
   if (g.groups != 1 || g.in_channels < 1 || g.in_channels > 4 || g.out_channels % kUnit != 0 ||
-      g.out_channels > 4 * kUnit || !unstrided || !two_d || g.batch * volume(g.output) == 0)
+      g.out_channels > 4 * kUnit || !two_d || g.pad_before[1] < 0 || g.pad_before[2] < 0 ||
+      g.batch * volume(g.output) == 0)
     return false;
-  Plan plan{g, g.out_channels, {}, 0, 0};
-  for (Dim kh = 0; kh < g.kernel[1]; ++kh)
-    for (Dim kw = 0; kw < g.kernel[2]; ++kw)
-      plan.tap_offset.push_back((kh * g.dilation[1] * g.output[2] + kw * g.dilation[2]) *
-                                g.out_channels);
-  // Column iw has every kernel column inside where iw + pad - (K-1)*dilation
-  // >= 0 and iw + pad < output width.
+  Plan plan{g, g.out_channels, Axis(g, 1), Axis(g, 2), 0, 0, {}};
+  // Column iw's every kernel column lands inside where iw + pad - (K-1)*dilation
+  // >= 0 and iw + pad <= (output width - 1) * stride.
   plan.lo_w = std::clamp<Dim>((g.kernel[2] - 1) * g.dilation[2] - g.pad_before[2], 0, g.input[2]);
-  plan.hi_w = std::clamp<Dim>(g.output[2] - g.pad_before[2], plan.lo_w, g.input[2]);
+  plan.hi_w = std::clamp<Dim>((g.output[2] - 1) * g.strides[2] - g.pad_before[2] + 1, plan.lo_w,
+                              g.input[2]);
+  for (Dim iw = 0; iw < g.input[2]; ++iw) plan.col_taps.push_back(plan.cols.taps(iw));
   switch (g.in_channels) {
     case 1:
       gather_for_filters<S, 1>(plan, output_grad, kernel, input_grad);

@@ -140,7 +140,7 @@ bool conv_winograd_avx512(const ConvGeometry& g, const float* input, const float
 #endif
 
 // The input gradient of a first layer by a gather per input pixel
-// (conv_input_grad.hpp): ungrouped, 2D, stride 1, 1 to 4 input channels,
+// (conv_input_grad.hpp): ungrouped, 2D, any stride, 1 to 4 input channels,
 // 16, 32, 48 or 64 filters; AVX-512 or AVX2+FMA, the same bits with both.
 // Returns false, writing nothing, otherwise.
 bool conv_input_grad_few_channels(const ConvGeometry& g, const float* output_grad,
