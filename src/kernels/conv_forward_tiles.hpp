@@ -148,6 +148,7 @@ STRIDE_SIMD_TARGET void run_tile(const ConvPlan& p, const TilePixels& t, const S
   };
   const Dim k_stride = step.kernel_stride;
   const float* k = step.kernel + step.tap0 * c_count * k_stride;
+  const bool fetch_inputs = kLanes == 16 && g.strides[2] > 1 && c_count >= 16;
   if constexpr (kClean && kFlatRows) {
     // Few channels a tap (first layers): one loop over the kernel rows, each
     // read at its offset from the fixed corners, instead of a short channel
@@ -169,6 +170,26 @@ STRIDE_SIMD_TARGET void run_tile(const ConvPlan& p, const TilePixels& t, const S
         } else {
           const bool real = i < t.count && p.tap_inside(*t.line[i], t.ow[i], r);
           x[i] = real ? input + (t.corner[i] + offset) : zeros;
+        }
+      }
+      // The next tap's inputs, fetched while this tap's rows compute. Strided
+      // tiles read their pixels' inputs as separate runs (a gap between
+      // pixels), which the hardware's prefetchers did not fetch in time:
+      // bench case (e) 1.07x by bench/ab.py, other strided AVX-512 layers
+      // 1.00-1.13x (Zen 5, 2 threads). Not for stride 1 (a 5x5 layer ran 4%
+      // slower) nor AVX2 (0.9-1.1x), nor a tap of under 16 channels.
+      if (fetch_inputs && tap + 1 < step.tap1) {
+        const Dim next_r = r + c_count, next = p.rows[next_r].offset;
+#pragma GCC unroll 8
+        for (int i = 0; i < kTilePixels; ++i) {
+          const float* from;
+          if constexpr (kClean) {
+            from = corner[i] + next;
+          } else {
+            if (i >= t.count || !p.tap_inside(*t.line[i], t.ow[i], next_r)) continue;
+            from = input + (t.corner[i] + next);
+          }
+          for (Dim c = 0; c < c_count; c += 16) __builtin_prefetch(from + c, 0, 3);
         }
       }
       for (Dim c = 0; c < c_count; ++c, k += k_stride) add_row(k, [&](int i) { return x[i] + c; });
