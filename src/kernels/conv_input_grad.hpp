@@ -13,10 +13,10 @@
 //
 // Each input pixel is summed whole, in one fixed order, by one thread: the
 // same bits for every thread count. The order is the same at both widths:
-// filters go in units of 16 (one AVX-512 vector, two AVX2 ones), each
-// pixel's taps add even units into one set of sums and odd units into
-// another, and the lanes are added as AVX-512 would (the two halves of 16,
-// then 8 -> 4 -> 2 -> 1): the same bits with AVX2 and AVX-512.
+// filters go in units of 16 (one AVX-512 vector, two AVX2 ones), with one
+// input channel each pixel's taps add even units into one set of sums and
+// odd units into another, and the lanes are added as AVX-512 would (the two
+// halves of 16, then 8 -> 4 -> 2 -> 1): the same bits with AVX2 and AVX-512.
 #pragma once
 
 #ifndef STRIDE_SIMD_TARGET
@@ -117,15 +117,18 @@ STRIDE_SIMD_TARGET void gather_pixels(const Plan& plan, const float* dy_b, AxisT
                                       AxisTaps cols, const float* kernel, float* dx, Dim dx_step) {
   using V = typename S::V;
   constexpr int kFilters = U * kUnit, kW = kUnit / S::kLanes;  // vectors per unit
-  // Even units into acc[.][.][0], odd into [1]: two chains of FMAs in
-  // flight per pixel, channel and vector.
-  V acc[P][C][2][kW];
+  // One input channel: even units into acc[.][.][0], odd into [1], for
+  // enough chains of FMAs in flight. More channels have chains enough.
+  constexpr int kChains = C == 1 ? 2 : 1;
+  V acc[P][C][kChains][kW];
 #pragma GCC unroll 8
   for (int i = 0; i < P; ++i)
 #pragma GCC unroll 4
     for (int c = 0; c < C; ++c)
 #pragma GCC unroll 2
-      for (int w = 0; w < kW; ++w) acc[i][c][0][w] = acc[i][c][1][w] = S::zero();
+      for (int w = 0; w < kW; ++w)
+#pragma GCC unroll 2
+        for (int h = 0; h < kChains; ++h) acc[i][c][h][w] = S::zero();
   // Where the first tap's dY and kernel rows are, and the steps from one tap
   // to the next along a row of taps and from row to row (indices, not
   // pointers: the last step may lead outside).
@@ -156,7 +159,7 @@ STRIDE_SIMD_TARGET void gather_pixels(const Plan& plan, const float* dy_b, AxisT
             if constexpr (C > 1) asm("" : "+v"(d));
 #pragma GCC unroll 4
             for (int c = 0; c < C; ++c)
-              acc[i][c][u % 2][w] = S::fmadd(d, k[c], acc[i][c][u % 2][w]);
+              acc[i][c][u % kChains][w] = S::fmadd(d, k[c], acc[i][c][u % kChains][w]);
           }
         }
     }
@@ -167,27 +170,45 @@ STRIDE_SIMD_TARGET void gather_pixels(const Plan& plan, const float* dy_b, AxisT
     for (int c = 0; c < C; ++c) {
       V unit[kW];
 #pragma GCC unroll 2
-      for (int w = 0; w < kW; ++w) unit[w] = S::add(acc[i][c][0][w], acc[i][c][1][w]);
+      for (int w = 0; w < kW; ++w)
+        unit[w] = kChains == 2 ? S::add(acc[i][c][0][w], acc[i][c][1][w]) : acc[i][c][0][w];
       dx[i * dx_step + c] = unit_sum<S>(unit);
     }
 }
 
-// Pixels per group. AVX-512: 8 x 2 sums for one channel, 4 x C x 2 for
-// more (with four channels 3 pixels, which would leave no sum out of the 32
-// registers, ran 1.2x slower than 4). AVX2's 16 registers: 3 x 2 x 2 for
-// one channel, one pixel for more.
+// Pixels per group (the most; the rest of a row goes in halves). AVX-512:
+// 8 x 2 sums for one channel, 8 x C for two or three, 4 x 4 for four (6 x 4
+// ran 1.07x slower, 4 x 4 x 2 spilled). AVX2's 16 registers: 3 x 2 x 2 for
+// one channel, 3 x 2 x 2 for two, 2 x 3 x 2 for three, 1 x 4 x 2 for four.
 template <class S, int C>
-constexpr int kGroup = S::kLanes == 16 ? (C == 1 ? 8 : 4) : (C == 1 ? 3 : 1);
+constexpr int kGroup = S::kLanes == 16 ? (C == 4 ? 4 : 8)
+                                       : (C <= 2   ? 3
+                                          : C == 3 ? 2
+                                                   : 1);
+
+// The columns from iw on in blocks of P * stride while they fit below
+// hi_w, each block as stride groups of P pixels (one per residue); then the
+// rest in groups half the size.
+template <class S, int C, int U, int P>
+STRIDE_SIMD_TARGET void gather_groups(const Plan& plan, const float* dy_b, AxisTaps rows,
+                                      const float* kernel, float* dx, Dim& iw) {
+  const Dim s = plan.cols.stride;
+  for (; iw + P * s <= plan.hi_w; iw += P * s)
+    for (Dim r = 0; r < s; ++r)
+      gather_pixels<S, C, U, P>(plan, dy_b, rows, plan.col_taps[iw + r], kernel, dx + (iw + r) * C,
+                                s * C);
+  if constexpr (P > 1) gather_groups<S, C, U, P / 2>(plan, dy_b, rows, kernel, dx, iw);
+}
 
 // One input row (image b, row ih): the columns whose every kernel column
-// lands inside in groups of kP that share their taps (one group per residue
-// modulo the stride), the few others one by one with their own taps.
+// lands inside in groups that share their taps (gather_groups), the few
+// others one by one with their own taps.
 template <class S, int C, int U>
 STRIDE_SIMD_TARGET void input_row(const Plan& plan, const float* output_grad, const float* kernel,
                                   Dim b, Dim ih, float* input_grad) {
-  constexpr int kFilters = U * kUnit, kP = kGroup<S, C>;
+  constexpr int kFilters = U * kUnit;
   const ConvGeometry& g = plan.g;
-  const Dim width = g.input[2], s = plan.cols.stride;
+  const Dim width = g.input[2];
   const float* dy_b = output_grad + b * g.output[1] * g.output[2] * kFilters;
   float* dx = input_grad + (b * g.input[1] + ih) * width * C;
   const AxisTaps rows = plan.rows.taps(ih);
@@ -196,10 +217,7 @@ STRIDE_SIMD_TARGET void input_row(const Plan& plan, const float* output_grad, co
   };
   for (Dim iw = 0; iw < plan.lo_w; ++iw) one(iw);
   Dim iw = plan.lo_w;
-  for (; iw + kP * s <= plan.hi_w; iw += kP * s)
-    for (Dim r = 0; r < s; ++r)
-      gather_pixels<S, C, U, kP>(plan, dy_b, rows, plan.col_taps[iw + r], kernel, dx + (iw + r) * C,
-                                 s * C);
+  gather_groups<S, C, U, kGroup<S, C>>(plan, dy_b, rows, kernel, dx, iw);
   for (; iw < width; ++iw) one(iw);
 }
 
