@@ -160,17 +160,25 @@ STRIDE_SIMD_TARGET void run_tile(const ConvPlan& p, const TilePixels& t, const S
       add_row(k, [&](int i) { return corner[i] + offset; });
     }
   } else {
+    // Pixel i's input for kernel row r (a tap's channel 0), or null where
+    // the tap falls into the padding or i is past the tile's end.
+    const auto tap_input = [&](int i, Dim r) __attribute__((always_inline))
+                           STRIDE_SIMD_TARGET->const float* {
+      const Dim offset = p.rows[r].offset;
+      if constexpr (kClean) {
+        return corner[i] + offset;
+      } else {
+        const bool real = i < t.count && p.tap_inside(*t.line[i], t.ow[i], r);
+        return real ? input + (t.corner[i] + offset) : nullptr;
+      }
+    };
     for (Dim tap = step.tap0; tap < step.tap1; ++tap) {
-      const Dim r = tap * c_count, offset = p.rows[r].offset;
+      const Dim r = tap * c_count;
       const float* x[kTilePixels];
 #pragma GCC unroll 8
       for (int i = 0; i < kTilePixels; ++i) {
-        if constexpr (kClean) {
-          x[i] = corner[i] + offset;
-        } else {
-          const bool real = i < t.count && p.tap_inside(*t.line[i], t.ow[i], r);
-          x[i] = real ? input + (t.corner[i] + offset) : zeros;
-        }
+        const float* at = tap_input(i, r);
+        x[i] = at ? at : zeros;
       }
       // The next tap's inputs, fetched while this tap's rows compute. Strided
       // tiles read their pixels' inputs as separate runs (a gap between
@@ -179,18 +187,10 @@ STRIDE_SIMD_TARGET void run_tile(const ConvPlan& p, const TilePixels& t, const S
       // 1.00-1.13x (Zen 5, 2 threads). Not for stride 1 (a 5x5 layer ran 4%
       // slower) nor AVX2 (0.9-1.1x), nor a tap of under 16 channels.
       if (fetch_inputs && tap + 1 < step.tap1) {
-        const Dim next_r = r + c_count, next = p.rows[next_r].offset;
 #pragma GCC unroll 8
-        for (int i = 0; i < kTilePixels; ++i) {
-          const float* from;
-          if constexpr (kClean) {
-            from = corner[i] + next;
-          } else {
-            if (i >= t.count || !p.tap_inside(*t.line[i], t.ow[i], next_r)) continue;
-            from = input + (t.corner[i] + next);
-          }
-          for (Dim c = 0; c < c_count; c += 16) __builtin_prefetch(from + c, 0, 3);
-        }
+        for (int i = 0; i < kTilePixels; ++i)
+          if (const float* next = tap_input(i, r + c_count))
+            for (Dim c = 0; c < c_count; c += 16) __builtin_prefetch(next + c, 0, 3);
       }
       for (Dim c = 0; c < c_count; ++c, k += k_stride) add_row(k, [&](int i) { return x[i] + c; });
     }
