@@ -101,7 +101,6 @@ struct Axis {
 
 struct Plan {
   const ConvGeometry& g;
-  Dim f_count;
   Axis rows, cols;
   Dim lo_w, hi_w;  // the input columns all of whose kernel columns' outputs lie inside
   // Each input column's taps, listed once: the same for every row, and
@@ -234,11 +233,11 @@ void gather_rows(const Plan& plan, const float* output_grad, const float* kernel
   });
 }
 
-// gather_rows for C channels and f_count / 16 units.
+// gather_rows for C channels and out_channels / 16 units.
 template <class S, int C>
 void gather_for_filters(const Plan& plan, const float* output_grad, const float* kernel,
                         float* input_grad) {
-  switch (plan.f_count / kUnit) {
+  switch (plan.g.out_channels / kUnit) {
     case 1:
       return gather_rows<S, C, 1>(plan, output_grad, kernel, input_grad);
     case 2:
@@ -260,7 +259,7 @@ bool conv_input_grad(const ConvGeometry& g, const float* output_grad, const floa
       g.out_channels > 4 * kUnit || !two_d || g.pad_before[1] < 0 || g.pad_before[2] < 0 ||
       g.batch * volume(g.output) == 0)
     return false;
-  Plan plan{g, g.out_channels, Axis(g, 1), Axis(g, 2), 0, 0, {}};
+  Plan plan{g, Axis(g, 1), Axis(g, 2), 0, 0, {}};
   // Column iw's every kernel column lands inside where iw + pad - (K-1)*dilation
   // >= 0 and iw + pad <= (output width - 1) * stride.
   plan.lo_w = std::clamp<Dim>((g.kernel[2] - 1) * g.dilation[2] - g.pad_before[2], 0, g.input[2]);
