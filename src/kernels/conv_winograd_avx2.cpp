@@ -3,11 +3,15 @@
 #define STRIDE_SIMD_TARGET STRIDE_TARGET_AVX2_FMA
 #include "kernels/winograd_forward.hpp"
 #include "kernels/winograd_kernel_grad.hpp"
+#include "kernels/winograd_single_channel.hpp"
 
 namespace stride::kernels::detail {
 
 bool conv_winograd_avx2(const ConvGeometry& g, const float* input, const float* kernel,
                         bool flip_swap, const float* bias, bool relu, float* output) {
+  if (!flip_swap &&
+      winograd::single_channel_forward<simd::Avx2>(g, input, kernel, bias, relu, output))
+    return true;
   return winograd::winograd_forward<simd::Avx2>(g, input, kernel, flip_swap, bias, relu, output);
 }
 

@@ -43,6 +43,10 @@ struct Avx2 {
   STRIDE_VEC_FN(STRIDE_TARGET_AVX2_FMA) Mask first_lanes(int n) {
     return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
   }
+  // Lanes [lo, hi) (0 <= lo, hi <= kLanes).
+  STRIDE_VEC_FN(STRIDE_TARGET_AVX2_FMA) Mask lanes(int lo, int hi) {
+    return _mm256_andnot_si256(first_lanes(lo), first_lanes(hi));
+  }
   STRIDE_VEC_FN(STRIDE_TARGET_AVX2_FMA) V load(const float* p, Mask m) {
     return _mm256_maskload_ps(p, m);
   }
@@ -94,6 +98,9 @@ struct Avx512 {
   STRIDE_VEC_FN(STRIDE_TARGET_AVX512) V fnmadd(V a, V b, V c) { return _mm512_fnmadd_ps(a, b, c); }
   using Mask = __mmask16;
   STRIDE_VEC_FN(STRIDE_TARGET_AVX512) Mask first_lanes(int n) { return Mask((1u << n) - 1u); }
+  STRIDE_VEC_FN(STRIDE_TARGET_AVX512) Mask lanes(int lo, int hi) {
+    return Mask(((1u << hi) - 1u) & ~((1u << lo) - 1u));
+  }
   STRIDE_VEC_FN(STRIDE_TARGET_AVX512) V load(const float* p, Mask m) {
     return _mm512_maskz_loadu_ps(m, p);
   }
