@@ -179,7 +179,7 @@ TEST(WinogradSingleChannel, DeclinesOtherFirstLayersWritingNothing) {
   add("2 input channels", [](ConvGeometry& g) { g.in_channels = 2; });
   add("8 filters", [](ConvGeometry& g) { g.out_channels = 8; });
   add("24 filters", [](ConvGeometry& g) { g.out_channels = 24; });
-  add("48 filters", [](ConvGeometry& g) { g.out_channels = 48; });
+  add("144 filters", [](ConvGeometry& g) { g.out_channels = 144; });
   for (const auto& [what, g] : declined) {
     const std::vector<float> input(g.batch * volume(g.input) * g.in_channels, 1.0f);
     const std::vector<float> kernel(volume(g.kernel) * g.in_channels * g.out_channels, 1.0f);
@@ -192,6 +192,28 @@ TEST(WinogradSingleChannel, DeclinesOtherFirstLayersWritingNothing) {
 }
 
 #ifdef STRIDE_X86_KERNELS
+TEST(WinogradSingleChannel, Avx512TakesUpTo128FiltersAvx2UpTo32) {
+  if (!detail::cpu_has_avx512()) GTEST_SKIP() << "no AVX-512 on this CPU";
+  test::Rng rng(95);
+  for (Dim filters : {48, 64, 128}) {
+    const ConvGeometry g = first_layer(2, 9, 10, filters, 1, 1, 1, 1);
+    const std::vector<float> input = rng.floats(g.batch * volume(g.input));
+    const std::vector<float> kernel = rng.floats(9 * filters);
+    std::vector<float> out = nans(g.batch * volume(g.output) * filters);
+    EXPECT_FALSE(detail::conv_winograd_avx2(g, input.data(), kernel.data(), false, nullptr, false,
+                                            out.data()))
+        << filters << " filters";
+    EXPECT_TRUE(std::isnan(out[0]));
+    ASSERT_TRUE(detail::conv_winograd_avx512(g, input.data(), kernel.data(), false, nullptr, false,
+                                             out.data()))
+        << filters << " filters";
+    EXPECT_TRUE(test::agree_to_rounding(out, reference(g, input, kernel, nullptr),
+                                        reference(g, absolute(input), absolute(kernel), nullptr),
+                                        kRounding))
+        << filters << " filters";
+  }
+}
+
 TEST(WinogradSingleChannel, Avx512GivesTheSameBitsAsAvx2) {
   if (!detail::cpu_has_avx512()) GTEST_SKIP() << "no AVX-512 on this CPU";
   test::Rng rng(94);
