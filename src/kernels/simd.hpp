@@ -33,6 +33,17 @@ struct Avx2 {
   STRIDE_VEC_FN(STRIDE_TARGET_AVX2_FMA) V sub(V a, V b) { return _mm256_sub_ps(a, b); }
   STRIDE_VEC_FN(STRIDE_TARGET_AVX2_FMA) V mul(V a, V b) { return _mm256_mul_ps(a, b); }
   STRIDE_VEC_FN(STRIDE_TARGET_AVX2_FMA) V max(V a, V b) { return _mm256_max_ps(a, b); }
+  // Lanes 0, 2, 4, ... (evens) or 1, 3, 5, ... (odds) of a and b end to end.
+  STRIDE_VEC_FN(STRIDE_TARGET_AVX2_FMA) V evens(V a, V b) {
+    const __m256 in_halves = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0));
+    return _mm256_castpd_ps(
+        _mm256_permute4x64_pd(_mm256_castps_pd(in_halves), _MM_SHUFFLE(3, 1, 2, 0)));
+  }
+  STRIDE_VEC_FN(STRIDE_TARGET_AVX2_FMA) V odds(V a, V b) {
+    const __m256 in_halves = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1));
+    return _mm256_castpd_ps(
+        _mm256_permute4x64_pd(_mm256_castps_pd(in_halves), _MM_SHUFFLE(3, 1, 2, 0)));
+  }
   // a * b + c and c - a * b, each rounded once.
   STRIDE_VEC_FN(STRIDE_TARGET_AVX2_FMA) V fmadd(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
   STRIDE_VEC_FN(STRIDE_TARGET_AVX2_FMA) V fnmadd(V a, V b, V c) {
@@ -93,6 +104,16 @@ struct Avx512 {
   // warn of an uninitialized value. As AVX2's, a NaN in either gives b.
   STRIDE_VEC_FN(STRIDE_TARGET_AVX512) V max(V a, V b) {
     return _mm512_mask_max_ps(a, __mmask16(0xFFFF), a, b);
+  }
+  STRIDE_VEC_FN(STRIDE_TARGET_AVX512) V evens(V a, V b) {
+    const __m512i even =
+        _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    return _mm512_permutex2var_ps(a, even, b);
+  }
+  STRIDE_VEC_FN(STRIDE_TARGET_AVX512) V odds(V a, V b) {
+    const __m512i odd =
+        _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    return _mm512_permutex2var_ps(a, odd, b);
   }
   STRIDE_VEC_FN(STRIDE_TARGET_AVX512) V fmadd(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
   STRIDE_VEC_FN(STRIDE_TARGET_AVX512) V fnmadd(V a, V b, V c) { return _mm512_fnmadd_ps(a, b, c); }

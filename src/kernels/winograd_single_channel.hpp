@@ -74,45 +74,53 @@ inline void single_channel_kernel_transform(const float* kernel, Dim f_count, fl
   }
 }
 
-// A line of tiles is taken in chunks of kChunkTiles tiles, whose windows
-// start at kChunkColumns consecutive columns (tiles sit at the even ones):
-// a chunk's V is 16 rows of kChunkColumns floats, at offsets known when
-// compiling.
-constexpr Dim kChunkTiles = 16, kChunkColumns = 2 * kChunkTiles;
+// A line of tiles is taken in chunks of kChunkTiles tiles: a chunk's V is
+// 16 rows of kChunkTiles floats, at offsets known when compiling.
+constexpr Dim kChunkTiles = 16;
 
-// V = B^T d B for a chunk's windows: rows[r] is the r-th input row of the
-// line (null for a row of padding), `column` the input column of the
-// chunk's first window (negative in the left padding), `width` the input's.
-// v[k * kChunkColumns + j] is value k (4*xi + nu) of window j. Vectors over
-// j, read with masks from the input itself (padding reads as 0); B^T =
-// [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1] on both axes.
+// V = B^T d B for a chunk's tiles: rows[r] is the r-th input row of the line
+// (null for a row of padding), `column` the input column of the chunk's
+// first window (negative in the left padding; windows start 2 columns
+// apart), `width` the input's. v[k * kChunkTiles + t] is value k (4*xi + nu)
+// of tile t. Vectors over tiles: the window columns 2t..2t+3 are the even and
+// odd lanes of masked loads from the input itself (padding reads as 0).
+// B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1] on both axes.
 template <class S>
 STRIDE_SIMD_TARGET void single_channel_input_transform(const float* const rows[4], Dim column,
                                                        Dim width, float* v) {
   using V = typename S::V;
   constexpr Dim kLanes = S::kLanes;
-  for (Dim j = 0; j < kChunkColumns; j += kLanes) {
-    typename S::Mask inside[4];  // lanes whose column lies in the input
+  for (Dim t = 0; t < kChunkTiles; t += kLanes) {
+    // Loads at columns first + {0, kLanes, 2, 2 + kLanes}: lanes inside the input.
+    const Dim first = column + 2 * t;
+    const Dim offsets[4] = {0, kLanes, 2, 2 + kLanes};
+    typename S::Mask inside[4];
     for (int i = 0; i < 4; ++i) {
-      const Dim first = column + j + i;
-      inside[i] = S::lanes(int(std::clamp<Dim>(-first, 0, kLanes)),
-                           int(std::clamp<Dim>(width - first, 0, kLanes)));
+      const Dim at = first + offsets[i];
+      inside[i] = S::lanes(int(std::clamp<Dim>(-at, 0, kLanes)),
+                           int(std::clamp<Dim>(width - at, 0, kLanes)));
     }
     V e[4][4];  // rows transformed along the line: e[r][nu]
     for (int r = 0; r < 4; ++r) {
-      V x[4];
-      for (int i = 0; i < 4; ++i)
-        x[i] = rows[r] ? S::load(rows[r] + column + j + i, inside[i]) : S::zero();
+      V x[4];  // window columns 0..3 of the tiles
+      if (rows[r]) {
+        V in[4];
+        for (int i = 0; i < 4; ++i) in[i] = S::load(rows[r] + first + offsets[i], inside[i]);
+        x[0] = S::evens(in[0], in[1]), x[1] = S::odds(in[0], in[1]);
+        x[2] = S::evens(in[2], in[3]), x[3] = S::odds(in[2], in[3]);
+      } else {
+        x[0] = x[1] = x[2] = x[3] = S::zero();
+      }
       e[r][0] = S::sub(x[0], x[2]);
       e[r][1] = S::add(x[1], x[2]);
       e[r][2] = S::sub(x[2], x[1]);
       e[r][3] = S::sub(x[1], x[3]);
     }
     for (int nu = 0; nu < 4; ++nu) {
-      S::store(v + (0 + nu) * kChunkColumns + j, S::sub(e[0][nu], e[2][nu]));
-      S::store(v + (4 + nu) * kChunkColumns + j, S::add(e[1][nu], e[2][nu]));
-      S::store(v + (8 + nu) * kChunkColumns + j, S::sub(e[2][nu], e[1][nu]));
-      S::store(v + (12 + nu) * kChunkColumns + j, S::sub(e[1][nu], e[3][nu]));
+      S::store(v + (0 + nu) * kChunkTiles + t, S::sub(e[0][nu], e[2][nu]));
+      S::store(v + (4 + nu) * kChunkTiles + t, S::add(e[1][nu], e[2][nu]));
+      S::store(v + (8 + nu) * kChunkTiles + t, S::sub(e[2][nu], e[1][nu]));
+      S::store(v + (12 + nu) * kChunkTiles + t, S::sub(e[1][nu], e[3][nu]));
     }
   }
 }
@@ -131,8 +139,8 @@ STRIDE_SIMD_TARGET void single_channel_tiles(const float* u, Dim u_stride, const
   for (int k = 0; k < 16; ++k) w[k] = S::load(u + k * u_stride);
   const V b = bias ? S::load(bias) : S::zero();
   for (Dim t = 0; t < tile_count; ++t) {
-    const float* vt = v + 2 * t;
-    const auto at = [vt](int k) STRIDE_SIMD_TARGET { return S::broadcast(vt + k * kChunkColumns); };
+    const float* vt = v + t;
+    const auto at = [vt](int k) STRIDE_SIMD_TARGET { return S::broadcast(vt + k * kChunkTiles); };
     // T = A^T M (M = U . V, A^T = [1 1 1 0; 0 1 -1 -1]) column by column,
     // each column folded at once into Y = T A: y[i][0] = T[i][0] + T[i][1] +
     // T[i][2], y[i][1] = T[i][1] - T[i][2] - T[i][3].
@@ -191,7 +199,7 @@ bool single_channel_forward(const ConvGeometry& g, const float* input, const flo
   const double line_flops = 2.0 * 9.0 * double(f_count) * 2.0 * double(out_w);
   const Dim grain = std::max<Dim>({1, Dim(5e5 / line_flops), line_count / (8 * num_threads())});
   parallel_for(line_count, grain, [&](Dim first, Dim last) {
-    alignas(64) float v[16 * kChunkColumns];
+    alignas(64) float v[16 * kChunkTiles];
     for (Dim line = first; line < last; ++line) {
       const Dim b = line / tiles_y, ty = line % tiles_y;
       const float* rows[4];
@@ -203,7 +211,7 @@ bool single_channel_forward(const ConvGeometry& g, const float* input, const flo
       float* y0 = output + (b * out_h + oy) * out_w * f_count;
       float* y1 = oy + 1 < out_h ? y0 + out_w * f_count : nullptr;
       for (Dim c = 0; c < chunks; ++c) {
-        single_channel_input_transform<S>(rows, c * kChunkColumns - pad_left, in_w, v);
+        single_channel_input_transform<S>(rows, 2 * c * kChunkTiles - pad_left, in_w, v);
         const Dim first = c * kChunkTiles, n = std::min(kChunkTiles, tiles_x - first);
         const bool odd_end = out_w % 2 == 1 && first + n == tiles_x;
         const Dim offset = 2 * first * f_count;
