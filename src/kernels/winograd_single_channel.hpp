@@ -3,15 +3,15 @@
 // conv_winograd_avx2.cpp and conv_winograd_avx512.cpp.
 //
 // Why a second Winograd: with one input channel there is no sum over
-// channels, so the direct kernel spends 9 FMAs and a store per output vector,
-// and each 512-bit store costs about a cycle of the FMA pipes (Zen 5): about
-// 80% of peak at best. Here a 2x2 output tile is
+// channels, so the direct kernel spends 9 FMAs and a store per output vector
+// and held at about 75% of peak. Here a 2x2 output tile is
 //   Y = A^T [U . V] A,  U = G g G^T (per filter), V = B^T d B (per tile)
-// and, one channel, each product U.V enters the output transform's first
-// stage as a multiply or an FMA: 16 multiplies and 16 adds per output tile
-// and filter vector in place of 36 FMAs, and the adds go to their own pipes.
-// Vectors run over filters, as everywhere; V is computed for a line of tiles
-// at once with vectors over the line and read back one float at a time.
+// and, with one channel, each product U.V enters the output transform's
+// first stage as a multiply or an FMA: per tile and filter vector 20
+// multiply/FMA instructions and 8 adds (as GCC fuses them) in place of 36
+// FMAs. Vectors run over filters, as everywhere; V is computed for a chunk
+// of tiles at once with vectors over the tiles and read back one float at a
+// time. Bench case (a): 0.186 -> 0.14-0.15 ms (2 threads, Zen 5).
 //
 // Every output element comes from the same operations in the same order for
 // any thread count and either vector width: the same bits.
@@ -74,20 +74,25 @@ inline void single_channel_kernel_transform(const float* kernel, Dim f_count, fl
   }
 }
 
-// A line of tiles is taken in chunks of kChunkTiles tiles: a chunk's V is
-// 16 rows of kChunkTiles floats, at offsets known when compiling.
-constexpr Dim kChunkTiles = 16;
+// Lines of tiles go in bands of up to kBandLines consecutive ones of one
+// image, which share their input rows (line l reads rows 2l..2l+3) and each
+// filter vector's U, loaded once a band; each line in chunks of kChunkTiles
+// tiles, whose V is 16 rows of kChunkTiles floats, at offsets known when
+// compiling.
+constexpr Dim kBandLines = 4, kChunkTiles = 16, kChunkV = 16 * kChunkTiles;
 
-// V = B^T d B for a chunk's tiles: rows[r] is the r-th input row of the line
-// (null for a row of padding), `column` the input column of the chunk's
-// first window (negative in the left padding; windows start 2 columns
-// apart), `width` the input's. v[k * kChunkTiles + t] is value k (4*xi + nu)
-// of tile t. Vectors over tiles: the window columns 2t..2t+3 are the even and
+// V = B^T d B for a chunk's tiles on every line of a band: rows[r] is the
+// band's r-th input row (null for a row of padding; 2 * lines + 2 of them),
+// `column` the input column of the chunk's first window (negative in the
+// left padding; windows start 2 columns apart), `width` the input's.
+// v[l * kChunkV + k * kChunkTiles + t] is value k (4*xi + nu) of tile t on
+// line l. Vectors over tiles: the window columns 2t..2t+3 are the even and
 // odd lanes of masked loads from the input itself (padding reads as 0).
-// B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1] on both axes.
+// B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1] on both axes: each row is
+// transformed along the line once (e), then lines combine 4 rows of e.
 template <class S>
-STRIDE_SIMD_TARGET void single_channel_input_transform(const float* const rows[4], Dim column,
-                                                       Dim width, float* v) {
+STRIDE_SIMD_TARGET void single_channel_input_transform(const float* const* rows, Dim lines,
+                                                       Dim column, Dim width, float* v) {
   using V = typename S::V;
   constexpr Dim kLanes = S::kLanes;
   for (Dim t = 0; t < kChunkTiles; t += kLanes) {
@@ -100,8 +105,8 @@ STRIDE_SIMD_TARGET void single_channel_input_transform(const float* const rows[4
       inside[i] = S::lanes(int(std::clamp<Dim>(-at, 0, kLanes)),
                            int(std::clamp<Dim>(width - at, 0, kLanes)));
     }
-    V e[4][4];  // rows transformed along the line: e[r][nu]
-    for (int r = 0; r < 4; ++r) {
+    // Row r transformed along the line: e[nu] = (d_r B)[nu].
+    const auto transform_row = [&](Dim r, V* e) STRIDE_SIMD_TARGET {
       V x[4];  // window columns 0..3 of the tiles
       if (rows[r]) {
         V in[4];
@@ -111,71 +116,86 @@ STRIDE_SIMD_TARGET void single_channel_input_transform(const float* const rows[4
       } else {
         x[0] = x[1] = x[2] = x[3] = S::zero();
       }
-      e[r][0] = S::sub(x[0], x[2]);
-      e[r][1] = S::add(x[1], x[2]);
-      e[r][2] = S::sub(x[2], x[1]);
-      e[r][3] = S::sub(x[1], x[3]);
-    }
-    for (int nu = 0; nu < 4; ++nu) {
-      S::store(v + (0 + nu) * kChunkTiles + t, S::sub(e[0][nu], e[2][nu]));
-      S::store(v + (4 + nu) * kChunkTiles + t, S::add(e[1][nu], e[2][nu]));
-      S::store(v + (8 + nu) * kChunkTiles + t, S::sub(e[2][nu], e[1][nu]));
-      S::store(v + (12 + nu) * kChunkTiles + t, S::sub(e[1][nu], e[3][nu]));
+      e[0] = S::sub(x[0], x[2]);
+      e[1] = S::add(x[1], x[2]);
+      e[2] = S::sub(x[2], x[1]);
+      e[3] = S::sub(x[1], x[3]);
+    };
+    V e[4][4];  // the current line's 4 rows; the last 2 are the next line's first
+    transform_row(0, e[0]);
+    transform_row(1, e[1]);
+    for (Dim l = 0; l < lines; ++l) {
+      transform_row(2 * l + 2, e[2]);
+      transform_row(2 * l + 3, e[3]);
+      float* vl = v + l * kChunkV + t;
+      for (int nu = 0; nu < 4; ++nu) {
+        S::store(vl + (0 + nu) * kChunkTiles, S::sub(e[0][nu], e[2][nu]));
+        S::store(vl + (4 + nu) * kChunkTiles, S::add(e[1][nu], e[2][nu]));
+        S::store(vl + (8 + nu) * kChunkTiles, S::sub(e[2][nu], e[1][nu]));
+        S::store(vl + (12 + nu) * kChunkTiles, S::sub(e[1][nu], e[3][nu]));
+      }
+      for (int nu = 0; nu < 4; ++nu) e[0][nu] = e[2][nu], e[1][nu] = e[3][nu];
     }
   }
 }
 
-// One filter vector over a chunk's tiles: u the 16 U rows at this vector's
-// filters (u_stride apart), v the chunk's V, y0/y1 the output's two lines at
-// the chunk's first pixel and this vector's filters. The last tile writes
-// only its first column when `odd_end`; y1 is null when the output has one
-// line left.
+// One filter vector over a chunk's tiles on every line of a band: u the 16
+// U rows at this vector's filters (u_stride apart), v the band's V for the
+// chunk, y the output at the band's first line, the chunk's first pixel and
+// this vector's filters, line_step the floats from one line of tiles to the
+// next (2 output lines). The last tile of a line writes only its first
+// column when `odd_end`; the band's last line writes only its first output
+// line when `odd_last`.
 template <class S>
 STRIDE_SIMD_TARGET void single_channel_tiles(const float* u, Dim u_stride, const float* bias,
-                                             const float* v, Dim tile_count, bool odd_end,
-                                             Dim f_count, bool relu, float* y0, float* y1) {
+                                             const float* v, Dim lines, Dim tile_count,
+                                             bool odd_end, bool odd_last, Dim f_count,
+                                             Dim line_step, bool relu, float* y) {
   using V = typename S::V;
   V w[16];
   for (int k = 0; k < 16; ++k) w[k] = S::load(u + k * u_stride);
   const V b = bias ? S::load(bias) : S::zero();
-  for (Dim t = 0; t < tile_count; ++t) {
-    const float* vt = v + t;
-    const auto at = [vt](int k) STRIDE_SIMD_TARGET { return S::broadcast(vt + k * kChunkTiles); };
-    // T = A^T M (M = U . V, A^T = [1 1 1 0; 0 1 -1 -1]) column by column,
-    // each column folded at once into Y = T A: y[i][0] = T[i][0] + T[i][1] +
-    // T[i][2], y[i][1] = T[i][1] - T[i][2] - T[i][3].
-    V y00, y01, y10, y11;
+  for (Dim l = 0; l < lines; ++l, v += kChunkV, y += line_step) {
+    const bool second_line = !odd_last || l + 1 < lines;
+    for (Dim t = 0; t < tile_count; ++t) {
+      const float* vt = v + t;
+      const auto at = [vt](int k) STRIDE_SIMD_TARGET { return S::broadcast(vt + k * kChunkTiles); };
+      // T = A^T M (M = U . V, A^T = [1 1 1 0; 0 1 -1 -1]) column by column,
+      // each column folded at once into Y = T A: y[i][0] = T[i][0] + T[i][1] +
+      // T[i][2], y[i][1] = T[i][1] - T[i][2] - T[i][3].
+      V y00, y01, y10, y11;
 #pragma GCC unroll 4
-    for (int nu = 0; nu < 4; ++nu) {
-      // M[1][1] is in all four outputs with weight 1: the bias starts it.
-      const V m1 = nu == 1 ? S::fmadd(w[4 + nu], at(4 + nu), b) : S::mul(w[4 + nu], at(4 + nu));
-      const V m2 = S::mul(w[8 + nu], at(8 + nu));
-      const V t0 = S::fmadd(w[nu], at(nu), S::add(m1, m2));
-      const V t1 = S::fnmadd(w[12 + nu], at(12 + nu), S::sub(m1, m2));
-      if (nu == 0) {
-        y00 = t0, y10 = t1;
-      } else if (nu == 1) {
-        y00 = S::add(y00, t0), y10 = S::add(y10, t1), y01 = t0, y11 = t1;
-      } else if (nu == 2) {
-        y00 = S::add(y00, t0), y10 = S::add(y10, t1);
-        y01 = S::sub(y01, t0), y11 = S::sub(y11, t1);
-      } else {
-        y01 = S::sub(y01, t0), y11 = S::sub(y11, t1);
+      for (int nu = 0; nu < 4; ++nu) {
+        // M[1][1] is in all four outputs with weight 1: the bias starts it.
+        const V m1 = nu == 1 ? S::fmadd(w[4 + nu], at(4 + nu), b) : S::mul(w[4 + nu], at(4 + nu));
+        const V m2 = S::mul(w[8 + nu], at(8 + nu));
+        const V t0 = S::fmadd(w[nu], at(nu), S::add(m1, m2));
+        const V t1 = S::fnmadd(w[12 + nu], at(12 + nu), S::sub(m1, m2));
+        if (nu == 0) {
+          y00 = t0, y10 = t1;
+        } else if (nu == 1) {
+          y00 = S::add(y00, t0), y10 = S::add(y10, t1), y01 = t0, y11 = t1;
+        } else if (nu == 2) {
+          y00 = S::add(y00, t0), y10 = S::add(y10, t1);
+          y01 = S::sub(y01, t0), y11 = S::sub(y11, t1);
+        } else {
+          y01 = S::sub(y01, t0), y11 = S::sub(y11, t1);
+        }
       }
-    }
-    if (relu) {
-      const V zero = S::zero();
-      y00 = S::max(y00, zero), y01 = S::max(y01, zero);
-      y10 = S::max(y10, zero), y11 = S::max(y11, zero);
-    }
-    const bool both = !odd_end || t + 1 < tile_count;
-    float* at0 = y0 + 2 * t * f_count;
-    S::store(at0, y00);
-    if (both) S::store(at0 + f_count, y01);
-    if (y1) {
-      float* at1 = y1 + 2 * t * f_count;
-      S::store(at1, y10);
-      if (both) S::store(at1 + f_count, y11);
+      if (relu) {
+        const V zero = S::zero();
+        y00 = S::max(y00, zero), y01 = S::max(y01, zero);
+        y10 = S::max(y10, zero), y11 = S::max(y11, zero);
+      }
+      const bool both = !odd_end || t + 1 < tile_count;
+      float* at0 = y + 2 * t * f_count;
+      S::store(at0, y00);
+      if (both) S::store(at0 + f_count, y01);
+      if (second_line) {
+        float* at1 = at0 + line_step / 2;
+        S::store(at1, y10);
+        if (both) S::store(at1 + f_count, y11);
+      }
     }
   }
 }
@@ -195,29 +215,33 @@ bool single_channel_forward(const ConvGeometry& g, const float* input, const flo
   std::vector<float> u(16 * f_count);
   single_channel_kernel_transform(kernel, f_count, u.data());
 
-  const Dim line_count = g.batch * tiles_y;
-  const double line_flops = 2.0 * 9.0 * double(f_count) * 2.0 * double(out_w);
-  const Dim grain = std::max<Dim>({1, Dim(5e5 / line_flops), line_count / (8 * num_threads())});
-  parallel_for(line_count, grain, [&](Dim first, Dim last) {
-    alignas(64) float v[16 * kChunkTiles];
-    for (Dim line = first; line < last; ++line) {
-      const Dim b = line / tiles_y, ty = line % tiles_y;
-      const float* rows[4];
-      for (int r = 0; r < 4; ++r) {
+  // Bands of equal size in each image (13 lines: 4 bands of 3 or 4).
+  const Dim bands_per_image = (tiles_y + kBandLines - 1) / kBandLines;
+  const Dim band_count = g.batch * bands_per_image;
+  const double band_flops = 2.0 * 9.0 * double(f_count) * double(out_w) * 2.0 * kBandLines;
+  const Dim grain = std::max<Dim>({1, Dim(5e5 / band_flops), band_count / (8 * num_threads())});
+  parallel_for(band_count, grain, [&](Dim first, Dim last) {
+    alignas(64) float v[kBandLines * kChunkV];
+    for (Dim band = first; band < last; ++band) {
+      const Dim b = band / bands_per_image, i = band % bands_per_image;
+      const Dim ty = i * tiles_y / bands_per_image,
+                lines = (i + 1) * tiles_y / bands_per_image - ty;
+      const float* rows[2 * kBandLines + 2];
+      for (Dim r = 0; r < 2 * lines + 2; ++r) {
         const Dim iy = 2 * ty + r - pad_top;
         rows[r] = iy >= 0 && iy < in_h ? input + (b * in_h + iy) * in_w : nullptr;
       }
-      const Dim oy = 2 * ty;
-      float* y0 = output + (b * out_h + oy) * out_w * f_count;
-      float* y1 = oy + 1 < out_h ? y0 + out_w * f_count : nullptr;
+      const bool odd_last = 2 * (ty + lines) > out_h;
+      float* y = output + (b * out_h + 2 * ty) * out_w * f_count;
       for (Dim c = 0; c < chunks; ++c) {
-        single_channel_input_transform<S>(rows, 2 * c * kChunkTiles - pad_left, in_w, v);
-        const Dim first = c * kChunkTiles, n = std::min(kChunkTiles, tiles_x - first);
-        const bool odd_end = out_w % 2 == 1 && first + n == tiles_x;
-        const Dim offset = 2 * first * f_count;
+        single_channel_input_transform<S>(rows, lines, 2 * c * kChunkTiles - pad_left, in_w, v);
+        const Dim first_tile = c * kChunkTiles, n = std::min(kChunkTiles, tiles_x - first_tile);
+        const bool odd_end = out_w % 2 == 1 && first_tile + n == tiles_x;
+        float* y_chunk = y + 2 * first_tile * f_count;
         for (Dim f = 0; f < f_count; f += S::kLanes)
-          single_channel_tiles<S>(u.data() + f, f_count, bias ? bias + f : nullptr, v, n, odd_end,
-                                  f_count, relu, y0 + offset + f, y1 ? y1 + offset + f : nullptr);
+          single_channel_tiles<S>(u.data() + f, f_count, bias ? bias + f : nullptr, v, lines, n,
+                                  odd_end, odd_last, f_count, 2 * out_w * f_count, relu,
+                                  y_chunk + f);
       }
     }
   });
