@@ -208,7 +208,8 @@ constexpr Dim kDirectMinChannels = 8;
 // 64 filters, 3x3 or 5x5: 1.5-2x) and short stride-1 windows feeding 64
 // filters or more (64x64x3 -> 64 3x3: 1.15-1.3x). Three channels into 32
 // filters, strided or wider windows stayed 1-10% behind, and with AVX2 every
-// case but the tiny one was 10-45% behind.
+// case but the tiny one was 10-45% behind. (3x3 stride-1 single-channel
+// layers into 16-128 filters go to the single-channel Winograd before this.)
 bool direct_first_for_few_channels(const ConvGeometry& g) {
   if (conv_flops(g) < 1e6) return true;
   const Dim rows = volume(g.kernel) * g.in_channels;
