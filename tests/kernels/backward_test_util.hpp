@@ -24,10 +24,6 @@ inline std::vector<double> to_double(const std::vector<float>& v) {
   return {v.begin(), v.end()};
 }
 
-inline std::vector<float> nans(Dim n) {
-  return std::vector<float>(n, std::numeric_limits<float>::quiet_NaN());
-}
-
 // agree() (kernel_test_util.hpp) with its tolerance times `scale`, for
 // reductions much longer than the forward tests' few hundred terms: float32
 // rounding in the fast path grows like the square root of their length.

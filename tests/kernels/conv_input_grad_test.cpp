@@ -21,6 +21,7 @@
 namespace stride::kernels {
 namespace {
 
+using test::absolute;
 using test::nans;
 using test::volume;
 
@@ -30,11 +31,6 @@ bool available() {
 #else
   return false;
 #endif
-}
-
-std::vector<float> absolute(std::vector<float> values) {
-  for (float& v : values) v = std::fabs(v);
-  return values;
 }
 
 std::vector<float> reference_input_grad(const ConvGeometry& g, const std::vector<float>& dy,

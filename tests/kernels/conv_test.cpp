@@ -210,10 +210,7 @@ TEST(ConvKernel, FastAgreesOnALargeImageLoweredInBands) {
                     run_conv(KernelPath::kReference, g, input, kernel, nullptr)));
 }
 
-std::vector<float> absolute(std::vector<float> values) {
-  for (float& v : values) v = std::fabs(v);
-  return values;
-}
+using test::absolute;
 
 // oneDNN's convolution, called directly (so a geometry it declines cannot pass
 // by falling back), against the reference.

@@ -20,21 +20,15 @@
 namespace stride::kernels {
 namespace {
 
+using test::absolute;
+using test::nans;
+using test::reference_forward;
 using test::volume;
 
 // Winograd's transforms multiply by constants up to 8 (and divide by 24), so
 // its rounding is a few times a direct sum's: measured up to 3.5x the
 // agree_to_rounding bound on the bench shapes (b)-(d), allowed 8x here.
 constexpr double kWinogradRounding = 8.0;
-
-std::vector<float> nans(Dim n) {
-  return std::vector<float>(n, std::numeric_limits<float>::quiet_NaN());
-}
-
-std::vector<float> absolute(std::vector<float> values) {
-  for (float& v : values) v = std::fabs(v);
-  return values;
-}
 
 bool available() {
   ConvGeometry g;  // 8 images of 16x16: 128 tiles
@@ -81,13 +75,6 @@ std::vector<float> winograd(const ConvGeometry& g, const std::vector<float>& inp
   return out;
 }
 
-std::vector<float> reference(const ConvGeometry& g, const std::vector<float>& input,
-                             const std::vector<float>& kernel, const float* bias) {
-  std::vector<float> out = nans(g.batch * volume(g.output) * g.out_channels);
-  detail::conv_forward_reference(g, input.data(), kernel.data(), bias, out.data());
-  return out;
-}
-
 TEST(WinogradConv, AllOnesCountTheTapsInside) {
   if (!available()) GTEST_SKIP() << "no AVX2+FMA on this CPU";
   // 'same' padding on 8x8 images, 16 channels of ones, a kernel of ones:
@@ -122,10 +109,11 @@ TEST(WinogradConv, AgreesWithReferenceToItsRounding) {
     const std::vector<float> bias = rng.floats(g.out_channels);
     const bool relu = rng.coin();
     const float* b = rng.coin() ? bias.data() : nullptr;
-    std::vector<float> expected = reference(g, input, kernel, b);
+    std::vector<float> expected = reference_forward(g, input, kernel, b);
     if (relu)
       for (float& v : expected) v = std::max(v, 0.0f);
-    const std::vector<float> magnitude = reference(g, absolute(input), absolute(kernel), nullptr);
+    const std::vector<float> magnitude =
+        reference_forward(g, absolute(input), absolute(kernel), nullptr);
     EXPECT_TRUE(test::agree_to_rounding(winograd(g, input, kernel, false, b, relu), expected,
                                         magnitude, kWinogradRounding))
         << "trial " << trial << ": " << test::describe(g) << (b ? ", bias" : "")
@@ -150,7 +138,7 @@ TEST(WinogradConv, FlippedKernelGivesTheInputGradient) {
     detail::conv_backward_input_reference(g, dy.data(), kernel.data(), expected.data());
     std::vector<float> magnitude(expected.size());
     detail::conv_backward_input_reference(g, absolute(dy).data(), absolute(kernel).data(),
-                                          magnitude.data());
+                                                  magnitude.data());
     ConvGeometry dual = g;
     dual.input = g.output;
     dual.output = g.input;
@@ -203,7 +191,7 @@ TEST(WinogradConv, KernelGradientAgreesWithReferenceToItsRounding) {
     std::vector<float> expected = nans(9 * g.in_channels * g.out_channels), magnitude = expected;
     detail::conv_backward_kernel_reference(g, input.data(), dy.data(), expected.data());
     detail::conv_backward_kernel_reference(g, absolute(input).data(), absolute(dy).data(),
-                                           magnitude.data());
+                                                   magnitude.data());
     EXPECT_TRUE(test::agree_to_rounding(winograd_kernel_grad(g, input, dy), expected, magnitude,
                                         kWinogradRounding))
         << "trial " << trial << ": " << test::describe(g);
@@ -243,31 +231,35 @@ TEST(WinogradConv, DeclinesOtherGeometriesWritingNothing) {
   fits.kernel = {1, 3, 3};
   fits.pad_before = {0, 1, 1};
   fits.in_channels = fits.out_channels = 16;
-  std::vector<std::pair<std::string, ConvGeometry>> declined;
-  const auto add = [&](std::string what, auto change) {
-    ConvGeometry g = fits;
-    change(g);
-    declined.emplace_back(std::move(what), g);
-  };
-  add("stride 2", [](ConvGeometry& g) { g.strides = {1, 2, 2}, g.output = {1, 8, 8}; });
-  add("dilation 2", [](ConvGeometry& g) { g.dilation = {1, 2, 2}, g.output = {1, 14, 14}; });
-  add("5x5 kernel", [](ConvGeometry& g) { g.kernel = {1, 5, 5}, g.output = {1, 14, 14}; });
-  add("3D", [](ConvGeometry& g) { g.input[0] = g.output[0] = 3; });
-  add("2 groups", [](ConvGeometry& g) { g.groups = 2; });
-  add("12 input channels", [](ConvGeometry& g) { g.in_channels = 12; });
-  add("8 input channels", [](ConvGeometry& g) { g.in_channels = 8; });
-  add("20 filters", [](ConvGeometry& g) { g.out_channels = 20; });
-  add("63 tiles", [](ConvGeometry& g) { g.batch = 7, g.input = g.output = {1, 12, 12}; });
+  const auto declined = test::changed_geometries(
+      fits, {{"stride 2",
+              [](ConvGeometry& g) {
+                g.strides = {1, 2, 2}, g.output = {1, 8, 8};
+              }},
+             {"dilation 2",
+              [](ConvGeometry& g) {
+                g.dilation = {1, 2, 2}, g.output = {1, 14, 14};
+              }},
+             {"5x5 kernel",
+              [](ConvGeometry& g) {
+                g.kernel = {1, 5, 5}, g.output = {1, 14, 14};
+              }},
+             {"3D", [](ConvGeometry& g) { g.input[0] = g.output[0] = 3; }},
+             {"2 groups", [](ConvGeometry& g) { g.groups = 2; }},
+             {"12 input channels", [](ConvGeometry& g) { g.in_channels = 12; }},
+             {"8 input channels", [](ConvGeometry& g) { g.in_channels = 8; }},
+             {"20 filters", [](ConvGeometry& g) { g.out_channels = 20; }},
+             {"63 tiles", [](ConvGeometry& g) {
+                g.batch = 7, g.input = g.output = {1, 12, 12};
+              }}});
   for (const auto& [what, g] : declined) {
+    EXPECT_TRUE(test::declines_writing_nothing(g, [&g = g](const float* x, const float* k,
+                                                           float* y) {
+      return detail::conv_winograd(g, x, k, false, nullptr, false, y);
+    })) << what;
     const std::vector<float> input(g.batch * volume(g.input) * g.in_channels, 1.0f);
-    const std::vector<float> kernel(volume(g.kernel) * g.in_channels * g.out_channels, 1.0f);
-    std::vector<float> out = nans(g.batch * volume(g.output) * g.out_channels);
-    EXPECT_FALSE(
-        detail::conv_winograd(g, input.data(), kernel.data(), false, nullptr, false, out.data()))
-        << what;
-    for (float v : out) ASSERT_TRUE(std::isnan(v)) << what << ": wrote an output";
-    const std::vector<float> dy(out.size(), 1.0f);
-    std::vector<float> dk = nans(kernel.size());
+    const std::vector<float> dy(g.batch * volume(g.output) * g.out_channels, 1.0f);
+    std::vector<float> dk = nans(volume(g.kernel) * g.in_channels * g.out_channels);
     EXPECT_FALSE(detail::conv_winograd_kernel_grad(g, input.data(), dy.data(), dk.data())) << what;
     for (float v : dk) ASSERT_TRUE(std::isnan(v)) << what << ": wrote a kernel gradient";
   }

@@ -7,6 +7,8 @@
 
 #include <cmath>
 #include <cstdint>
+#include <functional>
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
@@ -156,6 +158,18 @@ inline Dim volume(const Spatial& s) {
   return s[0] * s[1] * s[2];
 }
 
+// A buffer of NaNs, so that a kernel's unwritten outputs show.
+inline std::vector<float> nans(Dim n) {
+  return std::vector<float>(n, std::numeric_limits<float>::quiet_NaN());
+}
+
+// |v| elementwise: the reference sums of magnitudes that agree_to_rounding
+// scales its bound by.
+inline std::vector<float> absolute(std::vector<float> values) {
+  for (float& v : values) v = std::fabs(v);
+  return values;
+}
+
 inline std::string spatial_text(const Spatial& s) {
   return std::to_string(s[0]) + "x" + std::to_string(s[1]) + "x" + std::to_string(s[2]);
 }
@@ -184,6 +198,43 @@ inline ::testing::AssertionResult agree(const std::vector<float>& fast,
              << "element " << i << ": fast " << fast[i] << ", reference " << ref[i];
     }
   }
+  return ::testing::AssertionSuccess();
+}
+
+// The reference loops' forward pass (conv_forward_reference) of g.
+inline std::vector<float> reference_forward(const ConvGeometry& g, const std::vector<float>& input,
+                                            const std::vector<float>& kernel, const float* bias) {
+  std::vector<float> out = nans(g.batch * volume(g.output) * g.out_channels);
+  detail::conv_forward_reference(g, input.data(), kernel.data(), bias, out.data());
+  return out;
+}
+
+// `base` with each named change applied: the geometries of a kernel's
+// "declines" test.
+using GeometryChange = std::pair<std::string, std::function<void(ConvGeometry&)>>;
+inline std::vector<std::pair<std::string, ConvGeometry>> changed_geometries(
+    const ConvGeometry& base, const std::vector<GeometryChange>& changes) {
+  std::vector<std::pair<std::string, ConvGeometry>> geometries;
+  for (const auto& [what, change] : changes) {
+    ConvGeometry g = base;
+    change(g);
+    geometries.emplace_back(what, g);
+  }
+  return geometries;
+}
+
+// Whether `forward(input, kernel, output)` (a kernel's bool entry point)
+// declines g, given an input and kernel of ones, and leaves its output NaN.
+template <typename Forward>
+::testing::AssertionResult declines_writing_nothing(const ConvGeometry& g, Forward forward) {
+  const std::vector<float> input(g.batch * volume(g.input) * g.in_channels, 1.0f);
+  const std::vector<float> kernel(volume(g.kernel) * (g.in_channels / g.groups) * g.out_channels,
+                                  1.0f);
+  std::vector<float> out = nans(g.batch * volume(g.output) * g.out_channels);
+  if (forward(input.data(), kernel.data(), out.data()))
+    return ::testing::AssertionFailure() << "took " << describe(g);
+  for (float v : out)
+    if (!std::isnan(v)) return ::testing::AssertionFailure() << "wrote an output";
   return ::testing::AssertionSuccess();
 }
 

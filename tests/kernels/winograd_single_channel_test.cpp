@@ -19,21 +19,15 @@
 namespace stride::kernels {
 namespace {
 
+using test::absolute;
+using test::nans;
+using test::reference_forward;
 using test::volume;
 
 // The transforms halve and add (G, B and A hold 0, +-1 and +-1/2): rounding
 // close to a direct sum's; measured under 2x the agree_to_rounding bound,
 // allowed 4x.
 constexpr double kRounding = 4.0;
-
-std::vector<float> nans(Dim n) {
-  return std::vector<float>(n, std::numeric_limits<float>::quiet_NaN());
-}
-
-std::vector<float> absolute(std::vector<float> values) {
-  for (float& v : values) v = std::fabs(v);
-  return values;
-}
 
 bool available() {
   return detail::cpu_has_avx2_fma();
@@ -64,13 +58,6 @@ std::vector<float> winograd(const ConvGeometry& g, const std::vector<float>& inp
   for (Dim i = size; i < Dim(out.size()); ++i)
     EXPECT_TRUE(std::isnan(out[i])) << "wrote past the output: " << test::describe(g);
   out.resize(size);
-  return out;
-}
-
-std::vector<float> reference(const ConvGeometry& g, const std::vector<float>& input,
-                             const std::vector<float>& kernel, const float* bias) {
-  std::vector<float> out = nans(g.batch * volume(g.output) * g.out_channels);
-  detail::conv_forward_reference(g, input.data(), kernel.data(), bias, out.data());
   return out;
 }
 
@@ -126,10 +113,10 @@ TEST(WinogradSingleChannel, AgreesWithReferenceToItsRounding) {
     const std::vector<float> bias = rng.floats(g.out_channels);
     const bool relu = rng.coin();
     const float* b = rng.coin() ? bias.data() : nullptr;
-    std::vector<float> expected = reference(g, input, kernel, b);
+    std::vector<float> expected = reference_forward(g, input, kernel, b);
     if (relu)
       for (float& v : expected) v = std::max(v, 0.0f);
-    std::vector<float> magnitude = reference(g, absolute(input), absolute(kernel), nullptr);
+    std::vector<float> magnitude = reference_forward(g, absolute(input), absolute(kernel), nullptr);
     if (b)
       for (Dim i = 0; i < Dim(magnitude.size()); ++i)
         magnitude[i] += std::fabs(bias[i % g.out_channels]);
@@ -166,29 +153,29 @@ TEST(WinogradSingleChannel, ConvForwardTakesIt) {
 TEST(WinogradSingleChannel, DeclinesOtherFirstLayersWritingNothing) {
   if (!available()) GTEST_SKIP() << "no AVX2+FMA on this CPU";
   const ConvGeometry fits = first_layer(2, 12, 12, 16, 1, 1, 1, 1);
-  std::vector<std::pair<std::string, ConvGeometry>> declined;
-  const auto add = [&](std::string what, auto change) {
-    ConvGeometry g = fits;
-    change(g);
-    declined.emplace_back(std::move(what), g);
-  };
-  add("stride 2", [](ConvGeometry& g) { g.strides = {1, 2, 2}, g.output = {1, 6, 6}; });
-  add("dilation 2", [](ConvGeometry& g) { g.dilation = {1, 2, 2}, g.output = {1, 10, 10}; });
-  add("5x5 kernel", [](ConvGeometry& g) { g.kernel = {1, 5, 5}, g.output = {1, 10, 10}; });
-  add("3D", [](ConvGeometry& g) { g.input[0] = g.output[0] = 3; });
-  add("2 input channels", [](ConvGeometry& g) { g.in_channels = 2; });
-  add("8 filters", [](ConvGeometry& g) { g.out_channels = 8; });
-  add("24 filters", [](ConvGeometry& g) { g.out_channels = 24; });
-  add("144 filters", [](ConvGeometry& g) { g.out_channels = 144; });
-  for (const auto& [what, g] : declined) {
-    const std::vector<float> input(g.batch * volume(g.input) * g.in_channels, 1.0f);
-    const std::vector<float> kernel(volume(g.kernel) * g.in_channels * g.out_channels, 1.0f);
-    std::vector<float> out = nans(g.batch * volume(g.output) * g.out_channels);
-    EXPECT_FALSE(
-        detail::conv_winograd(g, input.data(), kernel.data(), false, nullptr, false, out.data()))
-        << what;
-    for (float v : out) ASSERT_TRUE(std::isnan(v)) << what << ": wrote an output";
-  }
+  const auto declined = test::changed_geometries(
+      fits, {{"stride 2",
+              [](ConvGeometry& g) {
+                g.strides = {1, 2, 2}, g.output = {1, 6, 6};
+              }},
+             {"dilation 2",
+              [](ConvGeometry& g) {
+                g.dilation = {1, 2, 2}, g.output = {1, 10, 10};
+              }},
+             {"5x5 kernel",
+              [](ConvGeometry& g) {
+                g.kernel = {1, 5, 5}, g.output = {1, 10, 10};
+              }},
+             {"3D", [](ConvGeometry& g) { g.input[0] = g.output[0] = 3; }},
+             {"2 input channels", [](ConvGeometry& g) { g.in_channels = 2; }},
+             {"8 filters", [](ConvGeometry& g) { g.out_channels = 8; }},
+             {"24 filters", [](ConvGeometry& g) { g.out_channels = 24; }},
+             {"144 filters", [](ConvGeometry& g) { g.out_channels = 144; }}});
+  for (const auto& [what, g] : declined)
+    EXPECT_TRUE(test::declines_writing_nothing(g, [&g = g](const float* x, const float* k,
+                                                           float* y) {
+      return detail::conv_winograd(g, x, k, false, nullptr, false, y);
+    })) << what;
 }
 
 #ifdef STRIDE_X86_KERNELS
@@ -207,9 +194,9 @@ TEST(WinogradSingleChannel, Avx512TakesUpTo128FiltersAvx2UpTo32) {
     ASSERT_TRUE(detail::conv_winograd_avx512(g, input.data(), kernel.data(), false, nullptr, false,
                                              out.data()))
         << filters << " filters";
-    EXPECT_TRUE(test::agree_to_rounding(out, reference(g, input, kernel, nullptr),
-                                        reference(g, absolute(input), absolute(kernel), nullptr),
-                                        kRounding))
+    EXPECT_TRUE(test::agree_to_rounding(
+        out, reference_forward(g, input, kernel, nullptr),
+        reference_forward(g, absolute(input), absolute(kernel), nullptr), kRounding))
         << filters << " filters";
   }
 }
