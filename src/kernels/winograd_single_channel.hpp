@@ -33,7 +33,7 @@ namespace stride::kernels::detail::winograd {
 namespace {
 
 // Filters in blocks of 16 on both instruction sets. Up to 128 with AVX-512,
-// where it ran 1.4-3.8x faster than the direct kernel on 16 to 128 filters
+// where it ran 1.3-3.8x faster than the direct kernel on 16 to 128 filters
 // (Zen 5, 2 threads); up to 32 with AVX2, whose 16 registers cannot hold U:
 // ahead of oneDNN's AVX2 kernel at 32 filters, behind it at 64 on one of
 // two shapes. Both builds give the same bits where both take a layer.
