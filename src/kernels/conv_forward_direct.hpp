@@ -123,9 +123,7 @@ void conv_forward_lines(const ConvPlan& plan, const Step& step, const float* inp
     }
   };
   const double line_flops = conv_flops(g) / double(std::max<Dim>(line_count, 1));
-  const Dim grain =
-      std::max<Dim>({1, Dim(5e5 / std::max(line_flops, 1.0)), line_count / (8 * num_threads())});
-  parallel_for(line_count, grain, [&](Dim first_line, Dim last_line) {
+  parallel_for(line_count, flop_grain(line_count, line_flops), [&](Dim first_line, Dim last_line) {
     // (b, od, oh) of the line, divided out once a share and then counted.
     Dim oh = first_line % g.output[1], od = first_line / g.output[1] % g.output[0],
         b = first_line / (g.output[1] * g.output[0]);

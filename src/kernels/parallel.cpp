@@ -255,6 +255,10 @@ Dim parallel_pieces(Dim count, Dim min_grain) {
   return std::clamp<Dim>(count / std::max<Dim>(min_grain, 1), 1, threads);
 }
 
+Dim flop_grain(Dim count, double item_flops) {
+  return std::max<Dim>({1, Dim(5e5 / std::max(item_flops, 1.0)), count / (8 * num_threads())});
+}
+
 }  // namespace kernels
 
 }  // namespace stride

@@ -23,4 +23,11 @@ void parallel_for(Dim count, Dim grain, const std::function<void(Dim begin, Dim 
 // for work whose result does not depend on how it is cut.
 Dim parallel_pieces(Dim count, Dim min_grain);
 
+// A grain for `count` items of `item_flops` each: pieces of at least ~0.5
+// MFLOP (handing a piece to a thread costs microseconds) and, where there is
+// enough work, about 8 per thread, so that a slowed core takes fewer. Depends
+// on the thread count, so only for work whose result does not depend on how
+// it is cut.
+Dim flop_grain(Dim count, double item_flops);
+
 }  // namespace stride::kernels

@@ -27,7 +27,6 @@
 #include "kernels/conv.hpp"
 #include "kernels/parallel.hpp"
 #include "kernels/simd.hpp"
-#include "stride/tensor.hpp"
 
 namespace stride::kernels::detail::winograd {
 namespace {
@@ -140,20 +139,19 @@ STRIDE_SIMD_TARGET void single_channel_input_transform(const float* const* rows,
 }
 
 // One filter vector over a chunk's tiles on every line of a band: u the 16
-// U rows at this vector's filters (u_stride apart), v the band's V for the
+// U rows at this vector's filters (f_count apart), v the band's V for the
 // chunk, y the output at the band's first line, the chunk's first pixel and
 // this vector's filters, line_step the floats from one line of tiles to the
 // next (2 output lines). The last tile of a line writes only its first
 // column when `odd_end`; the band's last line writes only its first output
 // line when `odd_last`.
 template <class S>
-STRIDE_SIMD_TARGET void single_channel_tiles(const float* u, Dim u_stride, const float* bias,
-                                             const float* v, Dim lines, Dim tile_count,
-                                             bool odd_end, bool odd_last, Dim f_count,
-                                             Dim line_step, bool relu, float* y) {
+STRIDE_SIMD_TARGET void single_channel_tiles(const float* u, const float* bias, const float* v,
+                                             Dim lines, Dim tile_count, bool odd_end, bool odd_last,
+                                             Dim f_count, Dim line_step, bool relu, float* y) {
   using V = typename S::V;
   V w[16];
-  for (int k = 0; k < 16; ++k) w[k] = S::load(u + k * u_stride);
+  for (int k = 0; k < 16; ++k) w[k] = S::load(u + k * f_count);
   const V b = bias ? S::load(bias) : S::zero();
   for (Dim l = 0; l < lines; ++l, v += kChunkV, y += line_step) {
     const bool second_line = !odd_last || l + 1 < lines;
@@ -219,8 +217,7 @@ bool single_channel_forward(const ConvGeometry& g, const float* input, const flo
   const Dim bands_per_image = (tiles_y + kBandLines - 1) / kBandLines;
   const Dim band_count = g.batch * bands_per_image;
   const double band_flops = 2.0 * 9.0 * double(f_count) * double(out_w) * 2.0 * kBandLines;
-  const Dim grain = std::max<Dim>({1, Dim(5e5 / band_flops), band_count / (8 * num_threads())});
-  parallel_for(band_count, grain, [&](Dim first, Dim last) {
+  parallel_for(band_count, flop_grain(band_count, band_flops), [&](Dim first, Dim last) {
     alignas(64) float v[kBandLines * kChunkV];
     for (Dim band = first; band < last; ++band) {
       const Dim b = band / bands_per_image, i = band % bands_per_image;
@@ -239,9 +236,8 @@ bool single_channel_forward(const ConvGeometry& g, const float* input, const flo
         const bool odd_end = out_w % 2 == 1 && first_tile + n == tiles_x;
         float* y_chunk = y + 2 * first_tile * f_count;
         for (Dim f = 0; f < f_count; f += S::kLanes)
-          single_channel_tiles<S>(u.data() + f, f_count, bias ? bias + f : nullptr, v, lines, n,
-                                  odd_end, odd_last, f_count, 2 * out_w * f_count, relu,
-                                  y_chunk + f);
+          single_channel_tiles<S>(u.data() + f, bias ? bias + f : nullptr, v, lines, n, odd_end,
+                                  odd_last, f_count, 2 * out_w * f_count, relu, y_chunk + f);
       }
     }
   });
