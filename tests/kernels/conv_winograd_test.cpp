@@ -138,7 +138,7 @@ TEST(WinogradConv, FlippedKernelGivesTheInputGradient) {
     detail::conv_backward_input_reference(g, dy.data(), kernel.data(), expected.data());
     std::vector<float> magnitude(expected.size());
     detail::conv_backward_input_reference(g, absolute(dy).data(), absolute(kernel).data(),
-                                                  magnitude.data());
+                                          magnitude.data());
     ConvGeometry dual = g;
     dual.input = g.output;
     dual.output = g.input;
@@ -191,7 +191,7 @@ TEST(WinogradConv, KernelGradientAgreesWithReferenceToItsRounding) {
     std::vector<float> expected = nans(9 * g.in_channels * g.out_channels), magnitude = expected;
     detail::conv_backward_kernel_reference(g, input.data(), dy.data(), expected.data());
     detail::conv_backward_kernel_reference(g, absolute(input).data(), absolute(dy).data(),
-                                                   magnitude.data());
+                                           magnitude.data());
     EXPECT_TRUE(test::agree_to_rounding(winograd_kernel_grad(g, input, dy), expected, magnitude,
                                         kWinogradRounding))
         << "trial " << trial << ": " << test::describe(g);
