@@ -161,7 +161,7 @@ STRIDE_SIMD_TARGET void single_channel_tiles(const float* u, const float* bias, 
       // T = A^T M (M = U . V, A^T = [1 1 1 0; 0 1 -1 -1]) column by column,
       // each column folded at once into Y = T A: y[i][0] = T[i][0] + T[i][1] +
       // T[i][2], y[i][1] = T[i][1] - T[i][2] - T[i][3].
-      V y00, y01, y10, y11;
+      V y00 = S::zero(), y01 = y00, y10 = y00, y11 = y00;  // set at nu == 0 and 1
 #pragma GCC unroll 4
       for (int nu = 0; nu < 4; ++nu) {
         // M[1][1] is in all four outputs with weight 1: the bias starts it.

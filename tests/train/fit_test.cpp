@@ -257,8 +257,29 @@ TEST(Fit, LatestCheckpointIgnoresTemporaryAndForeignFiles) {
   dir.file("epoch-0011.npz.tmp.123", "");
   dir.file("epoch-12.npz", "");
   dir.file("notes.txt", "");
+  // Near misses of "epoch-" + 4 or more digits + ".npz", all above epoch 10.
+  for (const char* name :
+       {"epoch-0099.npzx", "epoch-0099.npy", "epoch-00a99.npz", "xepoch-0099.npz", "Epoch-0099.npz",
+        "epoch-0099npz", "epoch--0099.npz", "epoch-1234567890123.npz"})
+    dir.file(name, "");
   EXPECT_EQ(latest_checkpoint(dir.path()), checkpoint_path(dir.path(), 10));
+  dir.file("epoch-123456789012.npz", "");  // 12 digits: still an epoch
+  EXPECT_EQ(latest_checkpoint(dir.path()), (dir.path() / "epoch-123456789012.npz").string());
   EXPECT_EQ(checkpoint_path("d", 3), "d/epoch-0003.npz");
+}
+
+TEST(Fit, WritingACheckpointRemovesOnlyTemporariesOfKilledWrites) {
+  TempDir dir;
+  const std::vector<std::string> temporaries{"epoch-0001.npz.tmp.77", "epoch-00042.npz.tmp.1"};
+  const std::vector<std::string> others{"epoch-0001.npz.tmp.", "epoch-0001.npz.tmp.7x",
+                                        "epoch-01.npz.tmp.5", "notes.tmp.3",
+                                        "epoch-0001.npy.tmp.2"};
+  for (const std::string& name : temporaries) dir.file(name, "");
+  for (const std::string& name : others) dir.file(name, "");
+  Trainer{}.fit(three_class_data(8, 9), {.epochs = 1, .checkpoint_dir = dir.path()});
+  for (const std::string& name : temporaries) EXPECT_FALSE(fs::exists(dir.path() / name)) << name;
+  for (const std::string& name : others) EXPECT_TRUE(fs::exists(dir.path() / name)) << name;
+  EXPECT_TRUE(fs::exists(checkpoint_path(dir.path(), 1)));
 }
 
 TEST(Fit, CheckpointLoadsAsWeights) {
