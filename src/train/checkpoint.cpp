@@ -26,9 +26,10 @@ namespace {
 // write_file_atomically leaves when the process dies mid-write adds ".tmp." +
 // digits. (Matched by hand: GCC 12 warns inside <regex> in sanitizer builds.)
 constexpr std::string_view kEpochPrefix = "epoch-", kNpzSuffix = ".npz", kTemporaryInfix = ".tmp.";
+constexpr std::string_view kDigits = "0123456789";
 
 bool all_digits(std::string_view s) {
-  return !s.empty() && s.find_first_not_of("0123456789") == std::string_view::npos;
+  return !s.empty() && s.find_first_not_of(kDigits) == std::string_view::npos;
 }
 
 // A name "epoch-<digits>.npz<rest>" cut into its digits and rest.
@@ -38,7 +39,7 @@ struct CheckpointName {
 std::optional<CheckpointName> split_checkpoint_name(std::string_view name) {
   if (!name.starts_with(kEpochPrefix)) return std::nullopt;
   name.remove_prefix(kEpochPrefix.size());
-  const std::size_t digits = std::min(name.find_first_not_of("0123456789"), name.size());
+  const std::size_t digits = std::min(name.find_first_not_of(kDigits), name.size());
   if (digits < 4 || !name.substr(digits).starts_with(kNpzSuffix)) return std::nullopt;
   return CheckpointName{name.substr(0, digits), name.substr(digits + kNpzSuffix.size())};
 }
