@@ -16,6 +16,9 @@ namespace stride {
 
 namespace {
 
+// write_file_atomically writes "<path>" + kTemporaryInfix + "<pid>" first.
+constexpr std::string_view kTemporaryInfix = ".tmp.";
+
 // Removes the temporary file unless release() was called.
 class TempFile {
  public:
@@ -86,7 +89,7 @@ std::string read_binary_file(const std::string& path, std::uint64_t max_bytes) {
 
 void write_file_atomically(const std::string& path, std::string_view bytes) {
   const SourceLoc where{path, 0, 0};
-  const std::string temp_path = path + ".tmp." + std::to_string(::getpid());
+  const std::string temp_path = path + std::string(kTemporaryInfix) + std::to_string(::getpid());
   const auto fail = [&](const std::string& step) {
     throw Error(where, fmt::format("cannot write: {}: {}", step, std::strerror(errno)));
   };
@@ -103,6 +106,15 @@ void write_file_atomically(const std::string& path, std::string_view bytes) {
     fail(fmt::format("renaming {} to {}", temp_path, path));
   temp.release();
   sync_directory_of(path);
+}
+
+std::optional<std::string_view> atomic_write_target(std::string_view name) {
+  const std::size_t infix = name.rfind(kTemporaryInfix);
+  if (infix == std::string_view::npos) return std::nullopt;
+  const std::string_view pid = name.substr(infix + kTemporaryInfix.size());
+  if (pid.empty() || pid.find_first_not_of("0123456789") != std::string_view::npos)
+    return std::nullopt;
+  return name.substr(0, infix);
 }
 
 }  // namespace stride

@@ -22,15 +22,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// A checkpoint is "epoch-" + 4 or more digits + ".npz"; what
-// write_file_atomically leaves when the process dies mid-write adds ".tmp." +
-// digits. (Matched by hand: GCC 12 warns inside <regex> in sanitizer builds.)
-constexpr std::string_view kEpochPrefix = "epoch-", kNpzSuffix = ".npz", kTemporaryInfix = ".tmp.";
-constexpr std::string_view kDigits = "0123456789";
-
-bool all_digits(std::string_view s) {
-  return !s.empty() && s.find_first_not_of(kDigits) == std::string_view::npos;
-}
+// A checkpoint is "epoch-" + 4 or more digits + ".npz". (Matched by hand:
+// GCC 12 warns inside <regex> in sanitizer builds.)
+constexpr std::string_view kEpochPrefix = "epoch-", kNpzSuffix = ".npz";
 
 // A name "epoch-<digits>.npz<rest>" cut into its digits and rest.
 struct CheckpointName {
@@ -39,15 +33,17 @@ struct CheckpointName {
 std::optional<CheckpointName> split_checkpoint_name(std::string_view name) {
   if (!name.starts_with(kEpochPrefix)) return std::nullopt;
   name.remove_prefix(kEpochPrefix.size());
-  const std::size_t digits = std::min(name.find_first_not_of(kDigits), name.size());
+  const std::size_t digits = std::min(name.find_first_not_of("0123456789"), name.size());
   if (digits < 4 || !name.substr(digits).starts_with(kNpzSuffix)) return std::nullopt;
   return CheckpointName{name.substr(0, digits), name.substr(digits + kNpzSuffix.size())};
 }
 
+// What write_file_atomically left of a checkpoint when the process died mid-write.
 bool is_temporary(std::string_view name) {
-  const std::optional<CheckpointName> parts = split_checkpoint_name(name);
-  return parts && parts->rest.starts_with(kTemporaryInfix) &&
-         all_digits(parts->rest.substr(kTemporaryInfix.size()));
+  const std::optional<std::string_view> target = atomic_write_target(name);
+  if (!target) return false;
+  const std::optional<CheckpointName> parts = split_checkpoint_name(*target);
+  return parts && parts->rest.empty();
 }
 
 const Array* find(const NamedArrays& arrays, const std::string& key) {
