@@ -11,7 +11,9 @@
 // multiply/FMA instructions and 8 adds (as GCC fuses them) in place of 36
 // FMAs. Vectors run over filters, as everywhere; V is computed for a chunk
 // of tiles at once with vectors over the tiles and read back one float at a
-// time. Bench case (a): 0.186 -> 0.14-0.15 ms (2 threads, Zen 5).
+// time. Bench case (a): 0.186 -> 0.14-0.15 ms (2 threads, Zen 5); with
+// AVX-512's 32 filters of a pixel written together (P = 2 below), 1.10-1.18x
+// faster again (bench/ab.py).
 //
 // Every output element comes from the same operations in the same order for
 // any thread count and either vector width: the same bits.
@@ -138,21 +140,26 @@ STRIDE_SIMD_TARGET void single_channel_input_transform(const float* const* rows,
   }
 }
 
-// One filter vector over a chunk's tiles on every line of a band: u the 16
-// U rows at this vector's filters (f_count apart), v the band's V for the
-// chunk, y the output at the band's first line, the chunk's first pixel and
-// this vector's filters, line_step the floats from one line of tiles to the
-// next (2 output lines). The last tile of a line writes only its first
-// column when `odd_end`; the band's last line writes only its first output
-// line when `odd_last`.
-template <class S>
+// P filter vectors (P * kLanes consecutive filters) over a chunk's tiles on
+// every line of a band: u the 16 U rows at the first vector's filters
+// (f_count apart), v the band's V for the chunk, y the output at the band's
+// first line, the chunk's first pixel and these filters, line_step the floats
+// from one line of tiles to the next (2 output lines). The last tile of a
+// line writes only its first column when `odd_end`; the band's last line
+// writes only its first output line when `odd_last`. With P = 2 (AVX-512)
+// a pixel's 32 filters are written together, one 128-byte run, instead of in
+// two passes 64 bytes apart; each vector's arithmetic is the same either way.
+template <class S, int P>
 STRIDE_SIMD_TARGET void single_channel_tiles(const float* u, const float* bias, const float* v,
                                              Dim lines, Dim tile_count, bool odd_end, bool odd_last,
                                              Dim f_count, Dim line_step, bool relu, float* y) {
   using V = typename S::V;
-  V w[16];
-  for (int k = 0; k < 16; ++k) w[k] = S::load(u + k * f_count);
-  const V b = bias ? S::load(bias) : S::zero();
+  constexpr Dim kLanes = S::kLanes;
+  V w[P][16], b[P];
+  for (int p = 0; p < P; ++p) {
+    for (int k = 0; k < 16; ++k) w[p][k] = S::load(u + p * kLanes + k * f_count);
+    b[p] = bias ? S::load(bias + p * kLanes) : S::zero();
+  }
   for (Dim l = 0; l < lines; ++l, v += kChunkV, y += line_step) {
     const bool second_line = !odd_last || l + 1 < lines;
     for (Dim t = 0; t < tile_count; ++t) {
@@ -161,38 +168,45 @@ STRIDE_SIMD_TARGET void single_channel_tiles(const float* u, const float* bias, 
       // T = A^T M (M = U . V, A^T = [1 1 1 0; 0 1 -1 -1]) column by column,
       // each column folded at once into Y = T A: y[i][0] = T[i][0] + T[i][1] +
       // T[i][2], y[i][1] = T[i][1] - T[i][2] - T[i][3].
-      V y00 = S::zero(), y01 = y00, y10 = y00, y11 = y00;  // set at nu == 0 and 1
+      V y00[P], y01[P], y10[P], y11[P];  // set at nu == 0 and 1
 #pragma GCC unroll 4
       for (int nu = 0; nu < 4; ++nu) {
-        // M[1][1] is in all four outputs with weight 1: the bias starts it.
-        const V m1 = nu == 1 ? S::fmadd(w[4 + nu], at(4 + nu), b) : S::mul(w[4 + nu], at(4 + nu));
-        const V m2 = S::mul(w[8 + nu], at(8 + nu));
-        const V t0 = S::fmadd(w[nu], at(nu), S::add(m1, m2));
-        const V t1 = S::fnmadd(w[12 + nu], at(12 + nu), S::sub(m1, m2));
-        if (nu == 0) {
-          y00 = t0, y10 = t1;
-        } else if (nu == 1) {
-          y00 = S::add(y00, t0), y10 = S::add(y10, t1), y01 = t0, y11 = t1;
-        } else if (nu == 2) {
-          y00 = S::add(y00, t0), y10 = S::add(y10, t1);
-          y01 = S::sub(y01, t0), y11 = S::sub(y11, t1);
-        } else {
-          y01 = S::sub(y01, t0), y11 = S::sub(y11, t1);
+        const V a0 = at(nu), a4 = at(4 + nu), a8 = at(8 + nu), a12 = at(12 + nu);
+        for (int p = 0; p < P; ++p) {
+          // M[1][1] is in all four outputs with weight 1: the bias starts it.
+          const V m1 = nu == 1 ? S::fmadd(w[p][4 + nu], a4, b[p]) : S::mul(w[p][4 + nu], a4);
+          const V m2 = S::mul(w[p][8 + nu], a8);
+          const V t0 = S::fmadd(w[p][nu], a0, S::add(m1, m2));
+          const V t1 = S::fnmadd(w[p][12 + nu], a12, S::sub(m1, m2));
+          if (nu == 0) {
+            y00[p] = t0, y10[p] = t1;
+          } else if (nu == 1) {
+            y00[p] = S::add(y00[p], t0), y10[p] = S::add(y10[p], t1), y01[p] = t0, y11[p] = t1;
+          } else if (nu == 2) {
+            y00[p] = S::add(y00[p], t0), y10[p] = S::add(y10[p], t1);
+            y01[p] = S::sub(y01[p], t0), y11[p] = S::sub(y11[p], t1);
+          } else {
+            y01[p] = S::sub(y01[p], t0), y11[p] = S::sub(y11[p], t1);
+          }
         }
       }
       if (relu) {
         const V zero = S::zero();
-        y00 = S::max(y00, zero), y01 = S::max(y01, zero);
-        y10 = S::max(y10, zero), y11 = S::max(y11, zero);
+        for (int p = 0; p < P; ++p) {
+          y00[p] = S::max(y00[p], zero), y01[p] = S::max(y01[p], zero);
+          y10[p] = S::max(y10[p], zero), y11[p] = S::max(y11[p], zero);
+        }
       }
       const bool both = !odd_end || t + 1 < tile_count;
       float* at0 = y + 2 * t * f_count;
-      S::store(at0, y00);
-      if (both) S::store(at0 + f_count, y01);
+      for (int p = 0; p < P; ++p) S::store(at0 + p * kLanes, y00[p]);
+      if (both)
+        for (int p = 0; p < P; ++p) S::store(at0 + f_count + p * kLanes, y01[p]);
       if (second_line) {
         float* at1 = at0 + line_step / 2;
-        S::store(at1, y10);
-        if (both) S::store(at1 + f_count, y11);
+        for (int p = 0; p < P; ++p) S::store(at1 + p * kLanes, y10[p]);
+        if (both)
+          for (int p = 0; p < P; ++p) S::store(at1 + f_count + p * kLanes, y11[p]);
       }
     }
   }
@@ -235,9 +249,18 @@ bool single_channel_forward(const ConvGeometry& g, const float* input, const flo
         const Dim first_tile = c * kChunkTiles, n = std::min(kChunkTiles, tiles_x - first_tile);
         const bool odd_end = out_w % 2 == 1 && first_tile + n == tiles_x;
         float* y_chunk = y + 2 * first_tile * f_count;
-        for (Dim f = 0; f < f_count; f += S::kLanes)
-          single_channel_tiles<S>(u.data() + f, bias ? bias + f : nullptr, v, lines, n, odd_end,
-                                  odd_last, f_count, 2 * out_w * f_count, relu, y_chunk + f);
+        // Pairs of vectors with AVX-512: its 32 registers hold one U and
+        // most of the work; the other U is read from the stack. AVX2's 16
+        // would spill the accumulators.
+        Dim f = 0;
+        if constexpr (S::kLanes == 16)
+          for (; f + 2 * S::kLanes <= f_count; f += 2 * S::kLanes)
+            single_channel_tiles<S, 2>(u.data() + f, bias ? bias + f : nullptr, v, lines, n,
+                                       odd_end, odd_last, f_count, 2 * out_w * f_count, relu,
+                                       y_chunk + f);
+        for (; f < f_count; f += S::kLanes)
+          single_channel_tiles<S, 1>(u.data() + f, bias ? bias + f : nullptr, v, lines, n, odd_end,
+                                     odd_last, f_count, 2 * out_w * f_count, relu, y_chunk + f);
       }
     }
   });
