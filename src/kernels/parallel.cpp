@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <cstdint>
 #include <cstdlib>
 #include <exception>
 #include <memory>
@@ -42,36 +43,53 @@ int default_threads() {
 }
 
 // The pieces of one parallel_for, cut into one contiguous share per thread.
-// A thread claims its own share's pieces in order, then helps with the
-// others' (claiming from their counters): each thread's outputs lie together
-// and it tends to get the same share from one call to the next, so a layer
-// finds its input in the cache of the core that wrote it, while a slowed
-// core still does less. Handed out round the team from one counter instead,
-// the MNIST convnet trained 1.18x and inferred 1.19x slower on 2 threads,
-// and a kernel that only stored its 11 MB output took 1.6x as long.
+// A thread claims its own share's pieces from the front, in order, then
+// helps with the others' from their back ends: each thread's outputs lie
+// together and it tends to get the same share from one call to the next, so
+// a layer finds its input in the cache of the core that wrote it, while a
+// slowed core still does less; and a helper's writes stay away from those
+// of the share's owner, which goes on streaming forward. Handed out round
+// the team from one counter instead, the MNIST convnet trained 1.18x and
+// inferred 1.19x slower on 2 threads, and a kernel that only stored its 11
+// MB output took 1.6x as long.
 class Shares {
  public:
+  // At most kMaxPieces pieces: a share's front and back share one atomic word.
+  static constexpr Dim kMaxPieces = Dim(1) << 31;
+
   Shares(Dim pieces, int team) : shares_(static_cast<std::size_t>(team)) {
-    for (int t = 0; t < team; ++t) {
-      shares_[t].next.store(pieces * t / team);
-      shares_[t].end = pieces * (t + 1) / team;
-    }
+    for (int t = 0; t < team; ++t)
+      shares_[t].range.store(pack(pieces * t / team, pieces * (t + 1) / team));
   }
   // run_piece(piece) for every piece this thread claims.
   template <class RunPiece>
   void claim(int own, const RunPiece& run_piece) {
     const int team = static_cast<int>(shares_.size());
-    for (int k = 0; k < team; ++k) {
+    for (Dim piece; (piece = shares_[own].take(true)) >= 0;) run_piece(piece);
+    for (int k = 1; k < team; ++k) {
       Share& share = shares_[(own + k) % team];
-      for (Dim piece = share.next.fetch_add(1); piece < share.end; piece = share.next.fetch_add(1))
-        run_piece(piece);
+      for (Dim piece; (piece = share.take(false)) >= 0;) run_piece(piece);
     }
   }
 
  private:
-  struct alignas(64) Share {  // a cache line each: the counters are contended
-    std::atomic<Dim> next{0};
-    Dim end = 0;
+  static std::uint64_t pack(Dim front, Dim back) {
+    return std::uint64_t(front) << 32 | std::uint64_t(back);
+  }
+  struct alignas(64) Share {              // a cache line each: the words are contended
+    std::atomic<std::uint64_t> range{0};  // [front, back) of the unclaimed pieces
+    // The piece taken from the front (the owner) or the back (a helper); -1
+    // when none is left.
+    Dim take(bool front) {
+      std::uint64_t now = range.load(std::memory_order_relaxed);
+      for (;;) {
+        const Dim first = Dim(now >> 32), end = Dim(now & 0xFFFFFFFFu);
+        if (first >= end) return -1;
+        const std::uint64_t next = front ? pack(first + 1, end) : pack(first, end - 1);
+        if (range.compare_exchange_weak(now, next, std::memory_order_acq_rel))
+          return front ? first : end - 1;
+      }
+    }
   };
   std::vector<Share> shares_;
 };
@@ -241,6 +259,10 @@ namespace kernels {
 void parallel_for(Dim count, Dim grain, const std::function<void(Dim, Dim)>& body) {
   if (count <= 0) return;
   grain = std::max<Dim>(grain, 1);
+  // Beyond Shares' range only for absurd counts; the pieces still depend
+  // only on count and grain.
+  if ((count + grain - 1) / grain > Shares::kMaxPieces)
+    grain = (count + Shares::kMaxPieces - 1) / Shares::kMaxPieces;
   const Dim pieces = (count + grain - 1) / grain;
   Pool& pool = Pool::instance();
   if (pieces == 1 || pool.threads() == 1 || Pool::inside_) {
@@ -256,7 +278,7 @@ Dim parallel_pieces(Dim count, Dim min_grain) {
 }
 
 Dim flop_grain(Dim count, double item_flops) {
-  return std::max<Dim>({1, Dim(5e5 / std::max(item_flops, 1.0)), count / (8 * num_threads())});
+  return std::max<Dim>({1, Dim(5e5 / std::max(item_flops, 1.0)), count / (32 * num_threads())});
 }
 
 }  // namespace kernels

@@ -1,7 +1,8 @@
 // parallel_for: the one way kernels use threads. A persistent pool; the
 // calling thread works too; each thread starts on its own contiguous share of
-// the pieces and then claims what is left of the others' (atomic counters),
-// so a core slowed by a co-tenant simply takes fewer pieces.
+// the pieces and then claims what is left of the others' from their back
+// ends (atomic words), so a core slowed by a co-tenant simply takes fewer
+// pieces.
 #pragma once
 
 #include <functional>
@@ -25,9 +26,10 @@ Dim parallel_pieces(Dim count, Dim min_grain);
 
 // A grain for `count` items of `item_flops` each: pieces of at least ~0.5
 // MFLOP (handing a piece to a thread costs microseconds) and, where there is
-// enough work, about 8 per thread, so that a slowed core takes fewer. Depends
-// on the thread count, so only for work whose result does not depend on how
-// it is cut.
+// enough work, about 32 per thread, so that a slowed core takes fewer and
+// the threads end close together (8 per thread left case (a)'s two threads
+// ending ~12 us apart). Depends on the thread count, so only for work whose
+// result does not depend on how it is cut.
 Dim flop_grain(Dim count, double item_flops);
 
 }  // namespace stride::kernels

@@ -6,8 +6,10 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <mutex>
 #include <set>
+#include <thread>
 
 #include "kernels/conv.hpp"
 #include "kernels/gemm.hpp"
@@ -53,6 +55,45 @@ TEST(Parallel, EveryPieceRunsOnceWithItsFixedBounds) {
       }
     }
   }
+}
+
+// A thread that has finished its own share helps with another's from its
+// back end, so the owner keeps streaming forward. Here piece 0 waits until
+// piece 31, the last of its share, has run, and piece 31 must run before
+// piece 1 (a helper taking from the front would run 1 first). Whatever the
+// timing, the caller (the owner of the first share) runs a prefix of the
+// first share and a suffix of the second.
+TEST(Parallel, HelpersTakePiecesFromTheBackOfAShare) {
+  ThreadCount restore;
+  set_num_threads(2);
+  constexpr Dim kCount = 64, kShare = kCount / 2;
+  const std::thread::id caller = std::this_thread::get_id();
+  std::vector<std::atomic<int>> hits(kCount);
+  std::vector<std::thread::id> runner(kCount);
+  std::atomic<bool> last_done{false};
+  bool last_before_second = false, timed_out = false;
+  parallel_for(kCount, 1, [&](Dim begin, Dim) {
+    runner[begin] = std::this_thread::get_id();
+    hits[begin]++;
+    if (begin == kShare - 1) {
+      last_before_second = hits[1].load() == 0;
+      last_done = true;
+    }
+    if (begin == 0) {
+      const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+      while (!last_done && std::chrono::steady_clock::now() < give_up) std::this_thread::yield();
+      timed_out = !last_done;
+    }
+  });
+  for (Dim i = 0; i < kCount; ++i) ASSERT_EQ(hits[i].load(), 1) << i;
+  EXPECT_FALSE(timed_out) << "no thread ran the share's last piece";
+  EXPECT_TRUE(last_before_second) << "a helper took the share's pieces from the front";
+  const auto by_caller = [&](Dim i) { return runner[i] == caller; };
+  Dim i = 0;
+  while (i < kShare && by_caller(i)) ++i;  // the caller's prefix of its own share
+  for (; i < kShare; ++i) EXPECT_FALSE(by_caller(i)) << "piece " << i;
+  while (i < kCount && !by_caller(i)) ++i;  // the other thread's prefix of its share
+  for (; i < kCount; ++i) EXPECT_TRUE(by_caller(i)) << "piece " << i;
 }
 
 TEST(Parallel, NestedCallsRunInline) {
