@@ -106,12 +106,14 @@ std::size_t dtype_size(DType dtype) {
 }
 
 Dim Array::size() const {
-  Dim n = 1;
-  for (Dim d : shape) {
+  for (Dim d : shape)
     if (d < 0)
       throw Error(fmt::format("array shape {} has a negative dimension", shape_to_python(shape)));
-    n = checked_mul(n, d, "array size");
-  }
+  // A zero dimension empties the array whatever the others are, as the
+  // readers accept it: (2**63-1, 2, 0) holds nothing rather than overflowing.
+  if (std::find(shape.begin(), shape.end(), 0) != shape.end()) return 0;
+  Dim n = 1;
+  for (Dim d : shape) n = checked_mul(n, d, "array size");
   return n;
 }
 

@@ -291,6 +291,15 @@ TEST(Npy, HugeShapesAreRefusedWithoutAllocating) {
                     "{'descr': '<f8', 'fortran_order': False, 'shape': (0, 9223372036854775807)}"),
                 "h.npy");
   EXPECT_EQ(empty.size(), 0);
+  // Also where the dimensions before the zero overflow 64 bits (found by
+  // fuzz_npy): it parses, holds nothing, converts and round-trips.
+  const Array overflowing_empty =
+      parse_npy(npy_with_header("{'descr': '<f4', 'fortran_order': False, 'shape': "
+                                "(9223372036854775807, 2, 0)}"),
+                "h.npy");
+  EXPECT_EQ(overflowing_empty.size(), 0);
+  EXPECT_TRUE(overflowing_empty.to_float().empty());
+  EXPECT_EQ(parse_npy(serialize_npy(overflowing_empty), "again.npy"), overflowing_empty);
 }
 
 TEST(Npy, DataMustMatchTheShape) {
