@@ -147,8 +147,9 @@ STRIDE_SIMD_TARGET void single_channel_input_transform(const float* const* rows,
 // from one line of tiles to the next (2 output lines). The last tile of a
 // line writes only its first column when `odd_end`; the band's last line
 // writes only its first output line when `odd_last`. With P = 2 (AVX-512)
-// a pixel's 32 filters are written together, one 128-byte run, instead of in
-// two passes 64 bytes apart; each vector's arithmetic is the same either way.
+// 32 consecutive filters of a pixel (all of them in a 32-filter layer) are
+// written together, one 128-byte run, instead of in two passes 64 bytes
+// apart; each vector's arithmetic is the same either way.
 template <class S, int P>
 STRIDE_SIMD_TARGET void single_channel_tiles(const float* u, const float* bias, const float* v,
                                              Dim lines, Dim tile_count, bool odd_end, bool odd_last,
