@@ -112,9 +112,7 @@ Dim Array::size() const {
   // A zero dimension empties the array whatever the others are, as the
   // readers accept it: (2**63-1, 2, 0) holds nothing rather than overflowing.
   if (std::find(shape.begin(), shape.end(), 0) != shape.end()) return 0;
-  Dim n = 1;
-  for (Dim d : shape) n = checked_mul(n, d, "array size");
-  return n;
+  return checked_product(shape, "array size");
 }
 
 std::vector<float> Array::to_float() const {
