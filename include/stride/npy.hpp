@@ -30,7 +30,8 @@ struct Array {
   DType dtype = DType::kFloat32;
   Shape shape;                       // () is a scalar (1 element)
   std::vector<unsigned char> bytes;  // size() * dtype_size(dtype) bytes
-  // Product of shape; throws stride::Error for a negative dim or overflow.
+  // Product of shape (0 with any zero dim); throws stride::Error for a
+  // negative dim or overflow.
   Dim size() const;
   // Converts any dtype to float32 values.
   std::vector<float> to_float() const;

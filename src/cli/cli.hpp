@@ -133,6 +133,10 @@ std::string run_convert(const ConvertArgs& args);
 Sequential load_model_and_weights(const std::string& model, const std::string& weights,
                                   std::uint64_t seed, bool weights_required = false);
 
+// The .npy file at `path` as a tensor; every error, the tensor's own (a
+// shape it refuses) included, names the file.
+Tensor read_input_tensor(const std::string& path);
+
 // The style names --style accepts, in the order --help lists them.
 std::vector<std::string> summary_style_names();
 

@@ -40,8 +40,7 @@ std::string run_featuremaps(const FeaturemapsArgs& args) {
                        shape_to_python(kernel.shape()), size_text(grid));
   }
   in_model([&] { return &model.layer(args.layer); });
-  const Array x = read_npy(args.input);
-  const Tensor batch(x.shape, x.to_float());
+  const Tensor batch = read_input_tensor(args.input);
   Tensor maps;
   try {
     maps = feature_maps(model, batch, args.index, args.layer);

@@ -39,10 +39,19 @@ Sequential load_model_and_weights(const std::string& model_path, const std::stri
   return std::move(file.model);
 }
 
+Tensor read_input_tensor(const std::string& path) {
+  const Array x = read_npy(path);
+  try {
+    return Tensor(x.shape, x.to_float());
+  } catch (Error& e) {
+    e.set_loc_if_unknown(SourceLoc{path});
+    throw;
+  }
+}
+
 std::string run_predict(const PredictArgs& args) {
   Sequential model = load_model_and_weights(args.model, args.weights, args.seed);
-  const Array x = read_npy(args.input);
-  const Tensor input(x.shape, x.to_float());
+  const Tensor input = read_input_tensor(args.input);
   Tensor y;
   try {
     if (args.reference)

@@ -103,6 +103,9 @@ TEST_F(Predict, FailuresAreOneLineAndLeaveNoOutput) {
   const std::string wrong_shape = (dir_.path() / "wrong.npy").string();
   write_npy(wrong_shape, Array::from_float({2, 28, 28}, std::vector<float>(2 * 28 * 28).data()));
   const std::string truncated = dir_.file("truncated.npy", read_text(input_path_).substr(0, 100));
+  // An empty array (a zero dimension) whose other dimensions no tensor takes.
+  const std::string unrepresentable = (dir_.path() / "unrepresentable.npy").string();
+  write_npy(unrepresentable, Array{.shape = {9223372036854775807, 2, 0}});
   const std::string bad_weights = source_path("tests/golden/forward/conv1d_valid.weights.npz");
   const std::string model = source_path("examples/mnist_convnet.txt");
   const std::vector<BadRun> runs = {
@@ -111,6 +114,9 @@ TEST_F(Predict, FailuresAreOneLineAndLeaveNoOutput) {
        "input of shape (2, 28, 28) does not fit model 'sequential', which expects (None, 28, 28, "
        "1)"},
       {"truncated", {"--input", truncated}, "truncated.npy"},
+      {"tensor refuses the shape",
+       {"--input", unrepresentable},
+       "unrepresentable.npy: tensor size overflows 64 bits"},
       {"missing input", {"--input", "/nonexistent/x.npy"}, "/nonexistent/x.npy"},
       {"wrong weights",
        {"--input", "{x}", "--weights", bad_weights},
